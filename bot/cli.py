@@ -1,0 +1,129 @@
+"""The ``aajel`` command line.
+
+    aajel run [--duration S]        the bot (long polling); needs BOT_TOKEN
+    aajel demo [--duration S]       everything offline: emulator + sample newsroom + bot + subscribers
+    aajel emulator [--port N]       the Bot API emulator alone
+    aajel db upgrade                apply database migrations
+
+A configuration problem ends the command with one line naming the key (exit status 2), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings, load_settings
+from bot.exceptions import ConfigError
+from bot.logging_setup import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aajel",
+        description="Aajel (عاجل): urgent news headlines to Telegram subscribers, by topic.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run", help="run the bot (long polling); needs BOT_TOKEN", description="Run the bot."
+    )
+    run.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+
+    demo = sub.add_parser(
+        "demo",
+        help="run fully offline: emulator, sample newsroom, bot, simulated subscribers",
+        description="Start the Bot API emulator, a sample Arabic newsroom that publishes a new urgent "
+        "headline every few seconds, the bot, and simulated subscribers; show what each receives.",
+    )
+    demo.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    demo.add_argument(
+        "--interval", type=float, default=4.0, metavar="S", help="seconds between new headlines"
+    )
+
+    emulator = sub.add_parser(
+        "emulator", help="run the Telegram Bot API emulator", description="Run the Bot API emulator."
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=8081, help="port to listen on (default 8081)")
+    emulator.add_argument("--token", default="123456:AajelEmulatorToken", help="the bot token it accepts")
+
+    db = sub.add_parser("db", help="database commands", description="Database commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_sub.add_parser(
+        "upgrade", help="apply migrations up to head", description="Apply migrations."
+    )
+    upgrade.add_argument("--revision", default="head")
+    return parser
+
+
+async def _until(stop: asyncio.Event, duration: float | None) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if duration is not None:
+        loop.call_later(duration, stop.set)
+
+
+async def _run(settings: Settings, duration: float | None) -> None:
+    from bot.app import Aajel
+
+    stop = asyncio.Event()
+    await _until(stop, duration)
+    async with Aajel(settings) as app:
+        await app.run(stop)
+
+
+async def _emulator(host: str, port: int, token: str) -> None:
+    from bot.emulator import serve
+
+    stop = asyncio.Event()
+    await _until(stop, None)
+    task = asyncio.create_task(serve(host, port, token))
+    await stop.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if args.command == "run":
+            if settings.bot_token is None:
+                print(
+                    "aajel: BOT_TOKEN is not set. Put the token from @BotFather in the environment or .env, "
+                    "or run `aajel demo` to try Aajel offline against the bundled emulator.",
+                    file=sys.stderr,
+                )
+                return 2
+            asyncio.run(_run(settings, args.duration))
+        elif args.command == "demo":
+            from bot.demo import run_demo
+
+            asyncio.run(run_demo(settings, duration=args.duration, interval=args.interval))
+        elif args.command == "emulator":
+            asyncio.run(_emulator(args.host, args.port, args.token))
+        elif args.command == "db" and args.db_command == "upgrade":
+            from bot.db.migrate import upgrade
+
+            upgrade(settings.database_url, args.revision)
+            print(f"database at revision {args.revision}")
+    except ConfigError as e:
+        print(f"aajel: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

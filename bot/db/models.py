@@ -1,0 +1,588 @@
+"""The relational model: every table Aajel stores, as SQLAlchemy 2 typed declarative classes.
+
+Design and invariants
+---------------------
+* One :class:`Base` with a constraint **naming convention**, so every index, unique key, foreign key and
+  check has the same explicit name on SQLite and PostgreSQL and Alembic migrations can address them.
+* **Times** are :class:`UTCDateTime` columns: values must be timezone-aware on write (naive values are
+  rejected, because a naive time is a bug we would silently store as the wrong instant); they are stored
+  as UTC and always read back aware UTC — also from SQLite, which keeps no offset.
+  ``created_at``/``updated_at`` have a database-clock ``server_default`` only as a safety net: code that
+  writes rows passes ``clock.now()`` explicitly (the injected :class:`~bot.clock.Clock`), and sets
+  ``updated_at`` itself on change (there is no ``onupdate``: it would use the database clock and expire
+  the attribute, which async code could then not read without an explicit refresh).
+* **Enums** (:mod:`bot.domain` StrEnums) are stored as short strings by :class:`EnumString`, which
+  rejects unknown values on write and returns enum members on read. There is deliberately no CHECK
+  constraint on them: adding an enum member then needs no migration (SQLite cannot alter a CHECK without
+  rebuilding the table). Small closed vocabularies without an enum (language, subscription level, edit
+  state) use :class:`ChoiceString` the same way.
+* **Dedup is the database's job**: an article is unique per source by guid, by canonical URL and by
+  normalised-title key. Any of them may be NULL when unknown; NULLs never collide (on both engines).
+  Deliveries are unique per (alert, chat, thread), so planning the same alert twice is harmless.
+* ``thread_id`` is ``0`` for "the whole chat" (never NULL), so it can take part in unique keys.
+* **Relationships never lazy-load implicitly** (async code cannot): single objects and large collections
+  are ``lazy="raise"`` (load them with ``selectinload``/``joinedload`` or query them), small many-to-many
+  topic sets are ``lazy="selectin"`` (loaded with their owner in one extra query).
+* Deleting a row lets the **database** cascade (``ON DELETE CASCADE``/``SET NULL``, with
+  ``passive_deletes=True`` on the ORM side), so a bulk ``DELETE`` behaves like ``session.delete()``.
+  SQLite enforces this only with ``PRAGMA foreign_keys=ON``, which :func:`bot.db.session.create_engine`
+  sets on every connection.
+* JSON columns are not mutation-tracked: assign a new value (``source.config = {**source.config, ...}``)
+  instead of changing the stored dict/list in place.
+* Row ids that grow without bound (articles, deliveries, audit log) are BIGINT on PostgreSQL and
+  ``INTEGER PRIMARY KEY`` (the 64-bit rowid) on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.domain import AlertState, ChatKind, DeliveryStatus, SourceKind, Urgency
+
+NAMING_CONVENTION: Final[dict[str, str]] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LANGUAGES: Final[tuple[str, ...]] = ("ar", "en")
+"""Languages a subscriber can choose; Arabic first."""
+
+SUBSCRIPTION_LEVELS: Final[tuple[str, ...]] = ("urgent", "all")
+"""``urgent``: only flash/urgent stories of the topic; ``all``: also normal ones (digest)."""
+
+EDIT_STATES: Final[tuple[str, ...]] = ("none", "pending", "done", "failed")
+"""State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
+
+E = TypeVar("E", bound=StrEnum)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit surrogate key: BIGINT (BIGSERIAL) on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that only accepts aware datetimes and always returns aware UTC.
+
+    Why: SQLite stores no offset and returns naive values, PostgreSQL returns aware ones; code must be
+    able to compare any two times it reads. Values are converted to UTC before binding, so SQLite's
+    text storage stays lexically ordered (comparisons in SQL stay correct).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: store aware UTC times only")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            # SQLite keeps the wall time only; all stored values are UTC by the rule above.
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class EnumString(TypeDecorator[E]):
+    """A :class:`~enum.StrEnum` stored as its value in a short VARCHAR (no CHECK, see module doc)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        try:
+            return self.enum_cls(value).value
+        except ValueError as e:
+            raise ValueError(f"{value!r} is not a {self.enum_cls.__name__}") from e
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_cls(value)
+
+    def __repr__(self) -> str:
+        return f"EnumString({self.enum_cls.__name__})"
+
+
+class ChoiceString(TypeDecorator[str]):
+    """A short string limited to a fixed set of values, checked on write (no CHECK, see module doc)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, choices: Iterable[str], length: int = 16) -> None:
+        super().__init__(length)
+        self.choices: tuple[str, ...] = tuple(choices)
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
+        return str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return value
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), nullable=False, server_default=func.now())
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), nullable=False, server_default=func.now())
+
+
+class Base(DeclarativeBase):
+    """The one declarative base; its metadata carries the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declared class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+# --- association tables ---------------------------------------------------------------------------
+
+article_topics = Table(
+    "article_topics",
+    Base.metadata,
+    Column("article_id", BigInteger, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "topic_id"),
+)
+
+channel_topics = Table(
+    "channel_topics",
+    Base.metadata,
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "topic_id"),
+)
+
+alert_topics = Table(
+    "alert_topics",
+    Base.metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    Index(None, "topic_id"),
+)
+
+
+# --- sources and topics ---------------------------------------------------------------------------
+
+
+class Source(Base):
+    """A news source polled on a schedule; its polling state lives here, not in memory."""
+
+    __tablename__ = "sources"
+    __table_args__ = (Index(None, "enabled", "next_poll_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
+    kind: Mapped[SourceKind] = mapped_column(EnumString(SourceKind), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    interval_seconds: Mapped[float] = mapped_column(
+        Double, nullable=False, default=60.0, server_default=text("60")
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    config: Mapped[dict[str, Any]] = mapped_column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    baseline_done: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    healthy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    def __repr__(self) -> str:
+        return f"Source(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"
+
+
+class Topic(Base):
+    """What subscribers pick; ``keywords`` feed the topic classifier."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    name_ar: Mapped[str] = mapped_column(String(128), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(128), nullable=False)
+    keywords: Mapped[list[str]] = mapped_column(
+        JSON, nullable=False, default=list, server_default=text("'[]'")
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"Topic(id={self.id!r}, slug={self.slug!r})"
+
+
+# --- articles ---------------------------------------------------------------------------------------
+
+
+class Article(Base):
+    """One story as seen in one source.
+
+    ``story_id`` points at the first article this one near-duplicates or updates (NULL for a story's
+    first sighting); ``revision`` counts updates of the same item.
+    """
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("source_id", "guid"),
+        UniqueConstraint("source_id", "canonical_url"),
+        UniqueConstraint("source_id", "title_key"),
+        Index(None, "story_id"),
+        Index(None, "detected_at"),
+        Index(None, "title_key"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+    )
+    guid: Mapped[str | None] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title_key: Mapped[str | None] = mapped_column(String(64))
+    headline: Mapped[str] = mapped_column(Text, nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(
+        EnumString(Urgency), nullable=False, default=Urgency.NORMAL, server_default=Urgency.NORMAL.value
+    )
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    story_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("articles.id", ondelete="SET NULL"))
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    body_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    source: Mapped[Source] = relationship(lazy="raise")
+    story: Mapped[Article | None] = relationship(remote_side="Article.id", lazy="raise")
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=article_topics, lazy="selectin", passive_deletes=True, order_by=Topic.id
+    )
+
+    def __repr__(self) -> str:
+        return f"Article(id={self.id!r}, source_id={self.source_id!r}, guid={self.guid!r})"
+
+
+# --- subscribers and channels ----------------------------------------------------------------------
+
+
+class Subscriber(Base):
+    """A chat that talks to the bot (a private user, or a group/supergroup where it was added).
+
+    ``quiet_start``/``quiet_end`` are minutes after local midnight (in ``timezone``); the window may
+    wrap midnight (start > end). Breaking stories ignore quiet hours.
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        CheckConstraint(
+            "quiet_start IS NULL OR (quiet_start >= 0 AND quiet_start < 1440)", name="quiet_start"
+        ),
+        CheckConstraint("quiet_end IS NULL OR (quiet_end >= 0 AND quiet_end < 1440)", name="quiet_end"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    kind: Mapped[ChatKind] = mapped_column(EnumString(ChatKind), nullable=False)
+    title: Mapped[str | None] = mapped_column(String(256))
+    username: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(
+        ChoiceString(LANGUAGES, 8), nullable=False, default="ar", server_default="ar"
+    )
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    inactive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="subscriber", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Subscriber(id={self.id!r}, chat_id={self.chat_id!r}, kind={self.kind!r})"
+
+
+class Subscription(Base):
+    """A subscriber follows a topic, in the whole chat (``thread_id`` 0) or in one forum thread."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "topic_id", "thread_id"),
+        Index(None, "topic_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+    )
+    topic_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("topics.id", ondelete="CASCADE"), nullable=False
+    )
+    thread_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    level: Mapped[str] = mapped_column(
+        ChoiceString(SUBSCRIPTION_LEVELS), nullable=False, default="urgent", server_default="urgent"
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions", lazy="raise")
+    topic: Mapped[Topic] = relationship(lazy="selectin")
+
+    def __repr__(self) -> str:
+        return (
+            f"Subscription(subscriber_id={self.subscriber_id!r}, topic_id={self.topic_id!r}, "
+            f"thread_id={self.thread_id!r}, level={self.level!r})"
+        )
+
+
+class Channel(Base):
+    """A channel or a forum thread fed automatically with its topics' breaking stories."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    thread_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    title: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    inactive_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=channel_topics, lazy="selectin", passive_deletes=True, order_by=Topic.id
+    )
+
+    def __repr__(self) -> str:
+        return f"Channel(id={self.id!r}, chat_id={self.chat_id!r}, thread_id={self.thread_id!r})"
+
+
+# --- editors, alerts and deliveries ------------------------------------------------------------------
+
+
+class Editor(Base):
+    """A Telegram user allowed to send alerts; admins may add and remove editors."""
+
+    __tablename__ = "editors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"Editor(id={self.id!r}, telegram_id={self.telegram_id!r}, is_admin={self.is_admin!r})"
+
+
+class Alert(Base):
+    """A story or an editor's message chosen for pushing.
+
+    ``planned_at`` is set once its deliveries are in the outbox (fan-out done); an alert with
+    ``planned_at IS NULL`` still has to be planned. ``idempotency_key`` makes CMS/API retries harmless.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(None, "article_id"),
+        Index(None, "created_at"),
+        Index(None, "planned_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("articles.id", ondelete="SET NULL"))
+    headline: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    urgency: Mapped[Urgency] = mapped_column(EnumString(Urgency), nullable=False)
+    state: Mapped[AlertState] = mapped_column(
+        EnumString(AlertState),
+        nullable=False,
+        default=AlertState.ACTIVE,
+        server_default=AlertState.ACTIVE.value,
+    )
+    source_name: Mapped[str | None] = mapped_column(String(128))
+    editor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("editors.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    correction_text: Mapped[str | None] = mapped_column(Text)
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    article: Mapped[Article | None] = relationship(lazy="raise")
+    editor: Mapped[Editor | None] = relationship(lazy="raise")
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=alert_topics, lazy="selectin", passive_deletes=True, order_by=Topic.id
+    )
+
+    def __repr__(self) -> str:
+        return f"Alert(id={self.id!r}, urgency={self.urgency!r}, state={self.state!r})"
+
+
+class Delivery(Base):
+    """One alert to one recipient (a subscriber's chat/thread or a channel): a row of the outbox.
+
+    The sender picks ``status='pending' AND next_attempt_at <= now`` by descending ``priority``
+    (:attr:`Urgency.rank`), leases rows (``status='sending'``, ``lease_owner``, ``lease_until``) and
+    records the outcome; an expired lease returns the row to ``pending``.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "chat_id", "thread_id"),
+        Index(None, "status", "priority", "next_attempt_at"),
+        Index(None, "chat_id"),
+        Index(None, "subscriber_id"),
+        Index(None, "channel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    thread_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    subscriber_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("subscribers.id", ondelete="SET NULL")
+    )
+    channel_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("channels.id", ondelete="SET NULL"))
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        EnumString(DeliveryStatus),
+        nullable=False,
+        default=DeliveryStatus.PENDING,
+        server_default=DeliveryStatus.PENDING.value,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, server_default=func.now()
+    )
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edit_state: Mapped[str | None] = mapped_column(ChoiceString(EDIT_STATES))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    alert: Mapped[Alert] = relationship(lazy="raise")
+
+    def __repr__(self) -> str:
+        return (
+            f"Delivery(id={self.id!r}, alert_id={self.alert_id!r}, chat_id={self.chat_id!r}, "
+            f"thread_id={self.thread_id!r}, status={self.status!r})"
+        )
+
+
+class AuditLog(Base):
+    """Who did what (editor actions, admin changes, API calls) and how it ended."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    target: Mapped[str | None] = mapped_column(String(256))
+    result: Mapped[str] = mapped_column(String(32), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"AuditLog(id={self.id!r}, action={self.action!r}, result={self.result!r})"
+
+
+__all__ = [
+    "EDIT_STATES",
+    "LANGUAGES",
+    "NAMING_CONVENTION",
+    "SUBSCRIPTION_LEVELS",
+    "Alert",
+    "Article",
+    "AuditLog",
+    "Base",
+    "BigId",
+    "Channel",
+    "ChoiceString",
+    "Delivery",
+    "Editor",
+    "EnumString",
+    "Source",
+    "Subscriber",
+    "Subscription",
+    "Topic",
+    "UTCDateTime",
+    "alert_topics",
+    "article_topics",
+    "channel_topics",
+]

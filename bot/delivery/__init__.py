@@ -1,0 +1,1 @@
+"""Delivery: fan-out planning, the outbox, limiters, the sender, and rendering of pushes."""

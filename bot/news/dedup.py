@@ -1,0 +1,285 @@
+"""The dedup decider: is a classified item new, already seen, an update, or another source's duplicate?
+
+Pure: storage passes the recent stories (:class:`KnownStory`) it holds; the decision comes back as a
+:class:`StoryDecision`. Storage's unique keys remain the final judge of "new" under races.
+
+Rules, first match wins:
+
+1. **SEEN** — same source and the same guid, or the same canonical URL (at any age: identity does not
+   expire), or the same title key within the window. Nothing to do.
+2. **UPDATE** — same source, within the window, headline :func:`similarity` ≥ :data:`THRESHOLD`:
+   the ticker reworded its own story ("عاجل | ترمب يفرض 30% جمارك…" → "ترمب: 30% رسوماً على أوروبا").
+   Record it as an update of that story; do not push it again.
+3. **DUPLICATE** — another source, within the window, similarity ≥ threshold: link, don't push.
+4. **NEW**.
+
+When several stories qualify the most similar wins; on a tie the same source (an update) beats
+another source, then the most recent.
+
+Similarity (:func:`similarity`) is token-based on :func:`bot.news.arabic.normalize` with a light stem
+(:func:`bot.news.arabic.light_stem`), stop words removed, tokens matched fuzzily (edit distance 1 for
+words of 4+ letters, so ``ترمب``/``ترامب`` and ``اسرائيل``/``إسرائيل`` agree), scored as the mean of
+containment (short ticker rewordings drop words) and Dice, and penalised when both headlines carry
+numbers and none is shared (``30%`` vs ``50%`` tariffs are different stories) and again when both
+name countries and none is shared (:mod:`bot.news.places`: Germany vs France conscription). The threshold was tuned
+on ``tests/data/dedup_pairs.tsv``; the test prints precision and recall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.clock import as_utc
+from bot.domain import ClassifiedItem
+from bot.news.arabic import light_stem, normalize
+from bot.news.places import places
+
+THRESHOLD = 0.6
+CONTAINMENT_WEIGHT = 0.5
+MISMATCH_PENALTY = 0.6
+
+# Query parameters that identify a click, not a document.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "cmpid",
+        "ocid",
+        "at_medium",
+        "at_campaign",
+        "ito",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "_ga",
+        "_gl",
+        "spm",
+        "s_cid",
+        "smid",
+        "xtor",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "oly_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str | None) -> str | None:
+    """A stable key for a URL: scheme/host lowercased, default port, fragment and tracking params
+    dropped, remaining params sorted, trailing slash of the path removed (except the root ``/``).
+
+    Returns None for empty or non-http(s) input. Path case is kept (paths are case-sensitive).
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower().rstrip(".")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_PARAMS and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def title_key(headline: str) -> str:
+    """sha256 hex of the normalised headline (marker already stripped by classification)."""
+    return hashlib.sha256(normalize(headline).encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ similarity
+
+_STOP_WORDS = (
+    "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما لا لم لن قد "
+    "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
+    "the a an of to in on for and or at by with from as is are was were be been has have had "
+    "it its this that these those after over into about than but not no new says said amid "
+    "what we know so far how why who will would could can may up out more his her their they he she "
+    "you our your just now also still"
+)
+_STOP = frozenset(normalize(w) for w in _STOP_WORDS.split())
+
+
+@lru_cache(maxsize=8192)
+def _features(headline: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """Distinct stemmed content words, numbers and places of a headline (cached: storage passes the
+    same recent headlines for every candidate of a poll)."""
+    words = [light_stem(t) for t in normalize(headline).split()]
+    words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    numbers = frozenset(w for w in words if w.isdigit())
+    return tuple(dict.fromkeys(words)), numbers, places(headline)
+
+
+def _close(a: str, b: str) -> bool:
+    """Equal, or one edit apart for words of 4+ letters (spelling variants, not different words)."""
+    if a == b:
+        return True
+    if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    # one substitution / insertion
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def similarity(a: str, b: str) -> float:
+    """How likely two headlines tell the same story, in [0, 1] (see module docstring)."""
+    sa, na, pa = _features(a)
+    sb, nb, pb = _features(b)
+    if not sa or not sb:
+        return 0.0
+    remaining = list(sb)
+    matched = 0
+    for word in sa:
+        for k, other in enumerate(remaining):
+            if _close(word, other):
+                matched += 1
+                del remaining[k]
+                break
+    containment = matched / min(len(sa), len(sb))
+    dice = 2 * matched / (len(sa) + len(sb))
+    score = CONTAINMENT_WEIGHT * containment + (1 - CONTAINMENT_WEIGHT) * dice
+    if min(len(sa), len(sb)) < 3:  # two-word headlines: containment alone says too little
+        score = dice
+    if na and nb and not (na & nb):
+        score *= MISMATCH_PENALTY
+    if pa and pb and not (pa & pb):
+        score *= MISMATCH_PENALTY
+    return round(score, 4)
+
+
+# ------------------------------------------------------------------------------------------- decisions
+
+
+class Decision(StrEnum):
+    NEW = "new"
+    SEEN = "seen"
+    UPDATE = "update"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownStory:
+    """What storage remembers of a recent story, enough to decide."""
+
+    id: int
+    source_name: str
+    guid: str | None
+    canonical_url: str | None
+    title_key: str
+    headline: str
+    detected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The item being decided, reduced to its keys."""
+
+    source_name: str
+    guid: str | None
+    canonical_url: str | None
+    title_key: str
+    headline: str
+
+    @classmethod
+    def from_classified(cls, item: ClassifiedItem, source_name: str) -> Candidate:
+        return cls(
+            source_name=source_name,
+            guid=item.item.guid,
+            canonical_url=canonical_url(item.item.url),
+            title_key=title_key(item.headline),
+            headline=item.headline,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDecision:
+    """``story_id`` is the matched story (None for NEW); ``score`` the similarity that decided."""
+
+    decision: Decision
+    story_id: int | None = None
+    score: float = 0.0
+    reason: str = ""
+
+
+def decide(
+    candidate: Candidate,
+    recent: Sequence[KnownStory],
+    *,
+    now: datetime,
+    window: timedelta,
+    threshold: float = THRESHOLD,
+) -> StoryDecision:
+    """Decide what ``candidate`` is, given the stories storage knows (see module docstring)."""
+    now = as_utc(now)
+    in_window = [k for k in recent if now - as_utc(k.detected_at) <= window]
+
+    for known in recent:
+        if known.source_name != candidate.source_name:
+            continue
+        if candidate.guid and known.guid == candidate.guid:
+            return StoryDecision(Decision.SEEN, known.id, 1.0, "same guid")
+        if candidate.canonical_url and known.canonical_url == candidate.canonical_url:
+            return StoryDecision(Decision.SEEN, known.id, 1.0, "same url")
+    for known in in_window:
+        if known.source_name == candidate.source_name and known.title_key == candidate.title_key:
+            return StoryDecision(Decision.SEEN, known.id, 1.0, "same title")
+
+    best: tuple[float, int, datetime, KnownStory] | None = None
+    for known in in_window:
+        score = similarity(candidate.headline, known.headline)
+        if score < threshold:
+            continue
+        rank = (score, 1 if known.source_name == candidate.source_name else 0, as_utc(known.detected_at))
+        if best is None or rank > best[:3]:
+            best = (*rank, known)
+    if best is None:
+        return StoryDecision(Decision.NEW)
+    score, same_source, _, known = best
+    if same_source:
+        return StoryDecision(Decision.UPDATE, known.id, score, f"reworded ({score:.2f})")
+    return StoryDecision(Decision.DUPLICATE, known.id, score, f"also from {known.source_name} ({score:.2f})")

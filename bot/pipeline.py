@@ -1,0 +1,303 @@
+"""One poll of one source, start to finish.
+
+    load source state (DB) → retrieve (HTTP, no DB session open) → parse + classify (pure)
+      → decide new / seen / update / duplicate (pure, against recent stories)
+      → store (one transaction; unique keys are the final judge of "new")
+      → after commit: wake delivery for the alerts created
+
+Invariants:
+
+* Fetch is concurrent across sources; writes are serial per source (a per-source lock here, and the
+  database's unique keys across processes — two pollers racing never create duplicates).
+* Notify only on NEW: seen items, rewordings (recorded as updates) and near-duplicates from other
+  sources are stored and linked, never pushed again.
+* The first successful poll of a source is a baseline: everything is stored, nothing is pushed.
+* New items are stored — and alerts created — in publication order, oldest first.
+* A failing source records its error, backs off exponentially and turns unhealthy after repeated
+  failures; it is never silently forgotten and never stops other sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import PollingSettings
+from bot.db.models import Article, Source, Topic, article_topics
+from bot.domain import AlertRequest, ClassifiedItem, FetchedPage
+from bot.exceptions import AajelError, SourceError, SourceThrottled
+from bot.news.classify import classify
+from bot.news.dedup import Candidate, Decision, KnownStory, decide
+from bot.services.alerts import create_alert, plan_deliveries
+from bot.sources.fetch import Fetcher
+from bot.sources.parsers import parse
+from bot.sources.spec import SourceSpec, TopicSpec
+
+log = logging.getLogger(__name__)
+
+AlertsHook = Callable[[Sequence[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    source_id: int
+    status: str  # ok | baseline | not_modified | error | throttled | skipped
+    items: int = 0
+    new: int = 0
+    updates: int = 0
+    duplicates: int = 0
+    alert_ids: tuple[int, ...] = ()
+    error: str | None = None
+
+
+def order_for_storage(items: Sequence[ClassifiedItem]) -> list[ClassifiedItem]:
+    """Oldest first: by publication time when every item has one, else reversed feed order.
+
+    Feeds and tickers list newest first; when some items are undated, their position is the only
+    trustworthy order, so dates are not mixed with positions.
+    """
+    oldest_first = list(reversed(items))
+    dates = [item.item.published_at for item in oldest_first]
+    if any(d is None for d in dates):
+        return oldest_first
+    order = sorted(range(len(oldest_first)), key=lambda i: (dates[i], i))
+    return [oldest_first[i] for i in order]
+
+
+def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -> float:
+    """Exponential backoff from the source's own interval, capped, with a little jitter."""
+    base = max(interval, 5.0) * float(2 ** min(failures, 16))
+    jitter: float = random.uniform(0.9, 1.1)
+    return min(settings.max_backoff_seconds, base) * jitter
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+        clock: Clock,
+        settings: PollingSettings,
+        on_alerts: AlertsHook | None = None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._fetcher = fetcher
+        self._clock = clock
+        self._settings = settings
+        self._on_alerts = on_alerts
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def poll(self, source_id: int) -> PollOutcome:
+        """Poll one source; never raises for a source problem (it is recorded on the source)."""
+        async with self._locks[source_id]:
+            outcome = await self._poll(source_id)
+        if outcome.alert_ids and self._on_alerts is not None:
+            try:
+                await self._on_alerts(outcome.alert_ids)
+            except Exception:
+                log.exception("after-commit alert hook failed for source %s", source_id)
+        return outcome
+
+    async def _poll(self, source_id: int) -> PollOutcome:
+        async with self._sessionmaker() as session:
+            source = await session.get(Source, source_id)
+            if source is None or not source.enabled:
+                return PollOutcome(source_id, "skipped")
+            if source.next_poll_at is not None and source.next_poll_at > self._clock.now():
+                return PollOutcome(source_id, "skipped", error="backing off")
+            spec = SourceSpec.from_json(source.config)
+            etag, last_modified = source.etag, source.last_modified
+            topics = [
+                TopicSpec(t.slug, t.name_ar, t.name_en, tuple(t.keywords or ()))
+                for t in await session.scalars(select(Topic).order_by(Topic.id))
+            ]
+        try:
+            page = await self._fetcher.fetch(
+                spec.url, source=spec.name, etag=etag, last_modified=last_modified
+            )
+            items = [] if page.not_modified else [classify(item, spec, topics) for item in parse(spec, page)]
+        except SourceError as e:
+            return await self._record_failure(source_id, e)
+        except AajelError as e:  # a classification bug must not kill the poller either
+            return await self._record_failure(source_id, SourceError(spec.name, str(e)))
+        return await self._store(source_id, spec, page, items)
+
+    async def _record_failure(self, source_id: int, error: SourceError) -> PollOutcome:
+        now = self._clock.now()
+        async with self._sessionmaker() as session, session.begin():
+            source = await session.get(Source, source_id)
+            if source is None:
+                return PollOutcome(source_id, "skipped")
+            throttled = isinstance(error, SourceThrottled)
+            retry_after = error.retry_after if isinstance(error, SourceThrottled) else None
+            source.last_polled_at = now
+            source.last_error = error.message
+            if not throttled:
+                source.failure_count += 1
+            wait = backoff_seconds(source.failure_count, self._settings, source.interval_seconds)
+            if retry_after:
+                wait = max(wait, retry_after)
+            source.next_poll_at = now + timedelta(seconds=wait)
+            if source.failure_count >= self._settings.unhealthy_after_failures:
+                if source.healthy:
+                    log.warning("source %s is now unhealthy: %s", source.name, error.message)
+                source.healthy = False
+            source.updated_at = now
+        log.info("poll of %s failed: %s", error.source, error.message)
+        return PollOutcome(source_id, "throttled" if throttled else "error", error=error.message)
+
+    async def _store(
+        self, source_id: int, spec: SourceSpec, page: FetchedPage, items: Sequence[ClassifiedItem]
+    ) -> PollOutcome:
+        now = self._clock.now()
+        new = updates = duplicates = 0
+        alert_ids: list[int] = []
+        async with self._sessionmaker() as session, session.begin():
+            source = await session.get(Source, source_id)
+            if source is None:
+                return PollOutcome(source_id, "skipped")
+            baseline = not source.baseline_done
+            source.last_polled_at = now
+            source.last_success_at = now
+            source.failure_count = 0
+            source.last_error = None
+            source.healthy = True
+            source.next_poll_at = None  # only a backoff sets it; the scheduler owns the normal cadence
+            source.updated_at = now
+            if not page.not_modified:
+                source.etag = page.etag
+                source.last_modified = page.last_modified
+            if page.not_modified:
+                return PollOutcome(source_id, "not_modified")
+            topic_ids = {
+                slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()
+            }
+            window = timedelta(hours=spec.dedup_window_hours)
+            recent = await self._recent(session, now - window)
+            for item in order_for_storage(items):
+                candidate = Candidate.from_classified(item, spec.name)
+                decision = decide(candidate, recent, now=now, window=window)
+                if decision.decision is Decision.SEEN:
+                    continue
+                article_id = await _insert_article(
+                    session, source_id, item, candidate, now, decision.story_id
+                )
+                if article_id is None:  # the unique keys say it exists: seen after all
+                    continue
+                if item.topics:
+                    await session.execute(
+                        article_topics.insert(),
+                        [
+                            {"article_id": article_id, "topic_id": topic_ids[s]}
+                            for s in item.topics
+                            if s in topic_ids
+                        ],
+                    )
+                recent.append(
+                    KnownStory(
+                        id=article_id,
+                        source_name=spec.name,
+                        guid=candidate.guid,
+                        canonical_url=candidate.canonical_url,
+                        title_key=candidate.title_key,
+                        headline=candidate.headline,
+                        detected_at=now,
+                    )
+                )
+                if decision.decision is Decision.UPDATE:
+                    updates += 1
+                    continue
+                if decision.decision is Decision.DUPLICATE:
+                    duplicates += 1
+                    continue
+                new += 1
+                if baseline or not item.urgency.is_breaking:
+                    continue
+                planned = await create_alert(
+                    session,
+                    AlertRequest(
+                        headline=item.headline,
+                        urgency=item.urgency,
+                        topics=tuple(s for s in item.topics if s in topic_ids),
+                        url=item.item.url,
+                        article_id=article_id,
+                        source_name=spec.name,
+                        published_at=item.item.published_at,
+                        detected_at=now,
+                    ),
+                    self._clock,
+                )
+                await plan_deliveries(session, planned.alert_id, self._clock)
+                alert_ids.append(planned.alert_id)
+            source.baseline_done = True
+        status = "baseline" if baseline else "ok"
+        return PollOutcome(source_id, status, len(items), new, updates, duplicates, tuple(alert_ids))
+
+    async def _recent(self, session: AsyncSession, since: datetime) -> list[KnownStory]:
+        rows = await session.execute(
+            select(
+                Article.id,
+                Source.name,
+                Article.guid,
+                Article.canonical_url,
+                Article.title_key,
+                Article.headline,
+                Article.detected_at,
+            )
+            .join(Source, Source.id == Article.source_id)
+            .where(Article.detected_at >= since)
+            .order_by(Article.id)
+        )
+        return [
+            KnownStory(
+                id=row.id,
+                source_name=row.name,
+                guid=row.guid,
+                canonical_url=row.canonical_url,
+                title_key=row.title_key or "",
+                headline=row.headline,
+                detected_at=row.detected_at,
+            )
+            for row in rows.all()
+        ]
+
+
+async def _insert_article(
+    session: AsyncSession,
+    source_id: int,
+    item: ClassifiedItem,
+    candidate: Candidate,
+    now: datetime,
+    story_id: int | None,
+) -> int | None:
+    """Insert the article unless a unique key says it exists; returns the new id or ``None``."""
+    values = {
+        "source_id": source_id,
+        "guid": candidate.guid,
+        "url": item.item.url,
+        "canonical_url": candidate.canonical_url,
+        "title_key": candidate.title_key,
+        "headline": item.headline,
+        "summary": item.item.summary,
+        "urgency": item.urgency,
+        "published_at": item.item.published_at,
+        "detected_at": now,
+        "story_id": story_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Article).values(**values).on_conflict_do_nothing().returning(Article.id)
+    inserted: int | None = await session.scalar(statement)
+    return inserted
