@@ -121,6 +121,9 @@ DEDUPE_BELOW = 100
 """Repeated lines shorter than this (labels, headlines in sidebars) are dropped; longer repeats are kept
 because pages do repeat real paragraphs (pull quotes, recaps) and human gold keeps them."""
 
+RELATED_LIST_MAX = 8
+"""How many headline-like lines after a bare "اقرأ أيضا"/"Related" heading are taken as its list."""
+
 MIN_BODY_WORDS = 10
 """Fewer words than this (lead + paragraphs) is a navigation stub or an error page, not an article."""
 
@@ -274,6 +277,9 @@ _SHARE_WORDS = frozenset(
     [
         "شارك",
         "شاركها",
+        "الخبر",
+        "المقال",
+        "الموضوع",
         "شارك_الخبر",
         "مشاركة",
         "المشاركة",
@@ -372,6 +378,16 @@ _NOISE_LINE = re.compile(
     r"|شارك\W{0,3}|مشاركة\W{0,3}|share this.{0,30}|share on.{0,30}|الوسوم|tags?|كلمات مفتاحية)\W*$",
     re.IGNORECASE,
 )
+_SENTENCE_END = re.compile(r"[.!?؟…。][\"'»”)]*$")
+_TAGS_LINE = re.compile(
+    r"^\W*(?:الوسوم|وسوم|كلمات مفتاحية|الكلمات المفتاحية|مواضيع|tags|topics|filed under)\s*:", re.I
+)
+_COMMENT_POLICY = re.compile(
+    r"(?:التعليقات|تعليقات|تعليقك|التعليق|مشاركاتك).{0,200}(?:إرشادات|سياسة|شروط|لا تعبر|مسؤولية)"
+    r"|الآراء الواردة.{0,80}لا تعبر|لا تعبر عن رأي (?:الموقع|الصحيفة|موقع)"
+    r"|comments? (?:are|is) (?:moderated|closed)|views expressed in (?:the )?comments",
+    re.IGNORECASE,
+)
 _TWEET_ATTRIBUTION = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*.{0,40}$")
 _PIC_TWITTER = re.compile(r"^\S*pic\.twitter\.com/\S+$")
 
@@ -387,20 +403,34 @@ def _is_boilerplate(line: str) -> bool:
         return True
     if len(line) <= 60 and (_RELATED_SHORT.match(line) or _NOISE_LINE.match(line)):
         return True
+    if len(line) <= 160 and _TAGS_LINE.match(line):
+        return True
+    if len(line) <= 500 and _COMMENT_POLICY.search(line):
+        return True
     if _TICKER_ITEM.search(line) or (_TICKER_LABEL.match(line) and len(line) <= 160):
         return True
     return bool(_is_share_line(line) or _TWEET_ATTRIBUTION.match(line) or _PIC_TWITTER.match(line))
 
 
+def _is_headline_like(line: str) -> bool:
+    """A related-link item: a short line of a few words, not closed by a full stop.
+
+    Headlines may end in "!" or "؟" but almost never in ".", which body sentences do.
+    """
+    return len(line) <= 120 and len(line.split()) <= 16 and not line.rstrip("\"'»”) ").endswith(".")
+
+
 def clean_blocks(blocks: Iterable[str], *, title: str | None = None) -> list[str]:
     """Drop boilerplate lines, repeated short lines and title copies; stop at a comments heading.
 
-    The comments cut only applies once some body text has been kept, so a page whose extractor
+    Headline-like lines right after a bare related-links heading ("اقرأ أيضا", "Related") are that
+    heading's list and go with it (at most :data:`RELATED_LIST_MAX` of them). The comments cut only applies once some body text has been kept, so a page whose extractor
     returned the comment thread alone still reads as "no body" rather than as comments.
     """
     title_key = _key(title) if title else None
     seen: set[str] = set()
     kept: list[str] = []
+    related_left = 0
     for raw in blocks:
         line = _norm(raw)
         if not line:
@@ -409,7 +439,11 @@ def clean_blocks(blocks: Iterable[str], *, title: str | None = None) -> list[str
             if kept:
                 break
             continue
-        if _is_boilerplate(line):
+        if related_left and _is_headline_like(line):
+            related_left -= 1
+            continue
+        related_left = RELATED_LIST_MAX if len(line) <= 60 and _RELATED_SHORT.match(line) else 0
+        if related_left or _is_boilerplate(line):
             continue
         key = _key(line)
         if not key or (title_key and key == title_key and len(kept) < 4):
@@ -608,13 +642,22 @@ def _meta(tree: lxml.html.HtmlElement, *names: str) -> str | None:
     return None
 
 
+def _names_same_story(heading: str, page_title: str) -> bool:
+    """The heading is the page title, or most of it (the rest being a site name): whole words only.
+
+    Guards against a logo ``<h1>CNN</h1>`` matching "... - CNNArabic.com".
+    """
+    hk, tk = _key(heading), _key(page_title)
+    return bool(hk) and f" {hk} " in f" {tk} " and len(hk) >= 0.4 * len(tk)
+
+
 def _find_title(tree: lxml.html.HtmlElement) -> str | None:
     """``<h1>`` when the page's own title names it, else og:title, else ``<title>`` minus the site name."""
     h1s = [t for t in (_element_text(h) for h in tree.xpath("//body//h1")[:3]) if 3 <= len(t) <= 300]
     og = _meta(tree, "og:title", "twitter:title")
     head = _norm(" ".join(tree.xpath("//head/title//text()")))
     for h1 in h1s:
-        if (og and _key(h1) in _key(og)) or (head and _key(h1) in _key(head)):
+        if any(_names_same_story(h1, other) for other in (og, head) if other):
             return h1
     if og:
         return og
@@ -653,9 +696,6 @@ def _language(tree: lxml.html.HtmlElement | None, text: str) -> str | None:
     if latin > arabic:
         return "en"
     return None
-
-
-_SENTENCE_END = re.compile(r"[.!?؟…。][\"'»”)]*$")
 
 
 def _title_from_blocks(blocks: Sequence[str]) -> str | None:
@@ -709,14 +749,18 @@ def extract(html: str, *, url: str | None, selectors: ArticleSelectors | None = 
         for el in _css(work, selectors.body or ""):
             blocks.extend(_element_blocks(el))
     if not blocks:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-            prune_xpath=_css_to_xpath(selectors.drop) or None,
-        )
+        try:
+            doc = trafilatura.bare_extraction(
+                html,
+                url=url,
+                include_comments=False,
+                include_tables=True,
+                with_metadata=False,
+                prune_xpath=_css_to_xpath(selectors.drop) or None,
+            )
+        except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError) as e:
+            # trafilatura on hostile markup: a library failure is "no readable body", not a crash.
+            raise ExtractionError(f"extractor failed on {url or 'page'}: {e}") from e
         text = getattr(doc, "text", None) if doc is not None else None
         if text:
             blocks = str(text).split("\n")

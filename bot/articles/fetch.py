@@ -10,7 +10,8 @@ A subscriber can send ``/article <URL>``, so the URL is hostile input. Rules, ch
   stripped, so list the registrable host (``example.com``) to allow all its subdomains. Any port.
 * **Address check**: the host is resolved once per hop; *every* address must be public — not private,
   loopback, link-local, multicast, reserved, unspecified or otherwise non-global, for IPv4 and IPv6,
-  including IPv4 embedded in IPv6 (mapped ``::ffff:a.b.c.d``, 6to4, Teredo, NAT64). Only an explicit
+  including IPv4 embedded in IPv6 (mapped ``::ffff:a.b.c.d``, 6to4, Teredo, NAT64 — the NAT64 prefix
+  ``64:ff9b::/96`` is refused outright, as Python's ``ipaddress`` does not count it global). Only an explicit
   ``allow_private=True`` (tests, the offline demo serving from 127.0.0.1) skips this; never a default.
 * **Pinning**: the request goes to the checked IP literal (``Host`` header and TLS SNI/certificate
   hostname set to the real name via aiohttp's ``server_hostname``), so a second DNS answer — DNS

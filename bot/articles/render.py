@@ -188,6 +188,9 @@ def render_article(
 
     units: list[_Unit] = []
     for unit in _units(article, source_name=source_name, url=url, labels=labels):
+        unit = _Unit(unit.text.strip(), unit.wrap, unit.href)
+        if not unit.text:
+            continue  # an empty <b></b> would be an empty entity; nothing to show anyway
         if unit.length <= budget:
             units.append(unit)
         else:

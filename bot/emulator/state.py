@@ -176,8 +176,10 @@ class Emulator:
         if seconds <= 0 or self._closing:
             return
         event = self._changed
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await event.wait()
 
     def close(self) -> None:
         """Release every waiter at once (server shutdown): long polls answer ``[]`` immediately."""

@@ -40,11 +40,10 @@ class WebhookWorker:
             while True:
                 emulator = self.emulator
                 hook = emulator.webhook
+                if emulator.closing:
+                    return  # server shutting down; a restarted server starts a new worker
                 if hook is None or not emulator.updates:
-                    if emulator.closing:
-                        await asyncio.sleep(0.05)  # shutting down: wait to be cancelled, don't spin
-                    else:
-                        await emulator.wait_changed(1.0)
+                    await emulator.wait_changed(1.0)
                     continue
                 await self._deliver(session, hook, emulator.updates[0])
 

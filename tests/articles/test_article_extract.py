@@ -186,3 +186,66 @@ def test_english_corpus_page_extracts_without_share_or_comment_lines() -> None:
     assert score.recall is not None and score.recall > 0.8
     assert article.language == "en"
     assert article.title
+
+
+def test_headlines_listed_under_a_related_heading_go_with_it() -> None:
+    blocks = [
+        "الفقرة الأولى من الخبر تتحدث عن تطورات مهمة في المنطقة.",
+        "اقرأ أيضا",
+        "- إسرائيل تحوّل الهدم في غزة إلى استثمار",
+        "عراقجي: حربنا لم تكن عبثًا.. والتخصيب مستمر",
+        "الفقرة الثانية تعود إلى أصل الخبر وتكمل التفاصيل.",
+    ]
+    assert clean_blocks(blocks) == [blocks[0], blocks[4]]
+
+
+def test_selector_body_with_inline_related_list_tags_and_share_line_is_cleaned() -> None:
+    path = next(p for p in SEED_PAGES if p.stem.endswith("_inline"))
+    gold = path.with_suffix(".txt").read_text(encoding="utf-8")
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    selectors = ArticleSelectors(title="h1.headline", body="div.single-body", lead="p.excerpt")
+    article = extract(decode_html(path.read_bytes()), url=None, selectors=selectors)
+    assert article.title == meta["title"]
+    assert article.lead == meta["lead"]
+    assert article.text.strip() == gold.strip()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<<<>>>&&&",
+        "\x00\x01\x02" * 100,
+        "<div>" * 3000 + "نص قصير" + "</div>" * 3000,
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>" + "كلمة " * 50 + "</p></body></html>",
+        bytes(range(256)).decode("latin-1") * 20,
+        "<html><body><p>" + "a" * 200_000 + "</p></body></html>",
+    ],
+    ids=["brackets", "controls", "deep", "xml-declaration", "binary", "one-huge-word"],
+)
+def test_hostile_markup_gives_an_article_or_extraction_error_never_a_crash(page: str) -> None:
+    try:
+        article = extract(page, url=None)
+    except ExtractionError:
+        return
+    assert article.paragraphs
+
+
+def test_comment_policy_disclaimers_are_boilerplate() -> None:
+    blocks = [
+        "وقال المرصد السوري لحقوق الإنسان إن مقاتلين سيطروا على ثلاثة مستودعات للذخيرة.",
+        "ترحب شبكة CNN بالنقاش الحيوي والمفيد، وكي لا نضطر إلى مراجعة التعليقات قبل نشرها. ننصحك بمراجعة إرشادات الاستخدام.",
+        "الآراء الواردة أدناه لا تعبر عن رأي الموقع، بل تعكس وجهات نظر أصحابها فقط.",
+    ]
+    assert clean_blocks(blocks) == blocks[:1]
+
+
+def test_a_logo_heading_is_not_taken_for_the_title() -> None:
+    body = "".join(
+        f"<p>فقرة رقم {i} من نص الخبر الطويل بما يكفي ليُقرأ كمقال صحفي كامل.</p>" for i in range(6)
+    )
+    page = (
+        "<html><head><title>معارضون يسيطرون على مخازن للصواريخ - CNNArabic.com</title>"
+        '<meta property="og:title" content="معارضون يسيطرون على مخازن للصواريخ"></head>'
+        f"<body><h1>CNN</h1><h2>معارضون يسيطرون على مخازن للصواريخ</h2><article>{body}</article></body></html>"
+    )
+    assert extract(page, url=None).title == "معارضون يسيطرون على مخازن للصواريخ"

@@ -276,14 +276,24 @@ def build(i: int, rng: random.Random) -> tuple[str, str, dict[str, str], str]:
         )
     elif template == "inline":
         dateline = dateline.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
-        plain_ticker = "".join(f'<li><a href="/n/{j}">{e(t.replace("عاجل | ", ""))}</a></li>' for j, t in enumerate(ticker))
+        plain_ticker = "".join(
+            f'<li><a href="/n/{j}">{e(t.replace("عاجل | ", ""))}</a></li>' for j, t in enumerate(ticker)
+        )
         rel = "".join(f'<li><a href="/n/{j}">{e(r)}</a></li>' for j, r in enumerate(related[:3]))
         half = max(1, len(paragraphs) // 2)
         body = "".join(f"<p>{e(p)}</p>" for p in paragraphs[:half])
         body += f'<div class="inline-related"><h4>اقرأ أيضا</h4><ul>{rel}</ul></div>'
         body += "".join(f"<p>{e(p)}</p>" for p in paragraphs[half:])
-        body += "<p>الوسوم: " + "، ".join(f'<a href="/tag/{j}">{e(n)}</a>' for j, n in enumerate(NAV[1:4])) + "</p>"
-        body += "<p>شارك الخبر: " + " ".join(f'<a href="/s/{j}">{e(s)}</a>' for j, s in enumerate(SHARE[:4])) + "</p>"
+        body += (
+            "<p>الوسوم: "
+            + "، ".join(f'<a href="/tag/{j}">{e(n)}</a>' for j, n in enumerate(NAV[1:4]))
+            + "</p>"
+        )
+        body += (
+            "<p>شارك الخبر: "
+            + " ".join(f'<a href="/s/{j}">{e(s)}</a>' for j, s in enumerate(SHARE[:4]))
+            + "</p>"
+        )
         long_comments = "".join(
             f'<div class="comment"><span>{e(AUTHORS[j])}</span><p>{e(c)}. {e(SENTENCES[j])}</p></div>'
             for j, c in enumerate(comments)
