@@ -80,6 +80,14 @@ async def _run(settings: Settings, duration: float | None) -> None:
         await app.run(stop)
 
 
+async def _demo(settings: Settings, duration: float | None, interval: float) -> None:
+    from bot.demo import run_demo
+
+    stop = asyncio.Event()
+    await _until(stop, duration)
+    await run_demo(settings, stop=stop, interval=interval)
+
+
 async def _emulator(host: str, port: int, token: str) -> None:
     from bot.emulator import serve
 
@@ -96,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
+        # the demo's terminal shows what subscribers receive; only problems are logged there
+        quiet = args.command == "demo" and settings.log_level != "DEBUG"
+        setup_logging("WARNING" if quiet else settings.log_level)
         if args.command == "run":
             if settings.bot_token is None:
                 print(
@@ -107,9 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             asyncio.run(_run(settings, args.duration))
         elif args.command == "demo":
-            from bot.demo import run_demo
-
-            asyncio.run(run_demo(settings, duration=args.duration, interval=args.interval))
+            asyncio.run(_demo(settings, args.duration, args.interval))
         elif args.command == "emulator":
             asyncio.run(_emulator(args.host, args.port, args.token))
         elif args.command == "db" and args.db_command == "upgrade":

@@ -36,7 +36,7 @@ class AlertView:
     alert_id: int
     headline: str
     urgency: Urgency
-    topic_names: tuple[str, ...] = ()
+    topic_names: tuple[tuple[str, str], ...] = ()  # (Arabic, English) per topic
     source_name: str | None = None
     when: datetime | None = None
     url: str | None = None
@@ -71,13 +71,8 @@ def render_alert(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessage
         lines.append(Text(shorten(view.body, 1500)))
     meta: list[str] = []
     if view.topic_names:
-        meta.append(
-            t(
-                "topic_line",
-                lang,
-                topics="، ".join(view.topic_names) if lang == "ar" else ", ".join(view.topic_names),
-            )
-        )
+        names = [en if lang == "en" else ar for ar, en in view.topic_names]
+        meta.append(t("topic_line", lang, topics=("، " if lang == "ar" else ", ").join(names)))
     if view.source_name:
         source = view.source_name
         if view.when is not None:

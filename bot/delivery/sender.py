@@ -240,7 +240,7 @@ class Sender:
                 alert_id=alert.id,
                 headline=alert.headline,
                 urgency=Urgency(alert.urgency),
-                topic_names=tuple(n.name_ar for n in names),
+                topic_names=tuple((n.name_ar, n.name_en) for n in names),
                 source_name=alert.source_name,
                 when=as_utc(when) if when else None,
                 url=alert.url,

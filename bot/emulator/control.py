@@ -9,6 +9,7 @@ examples; :class:`bot.emulator.client.EmulatorClient` wraps them all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -26,12 +27,17 @@ _T = TypeVar("_T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def ok(result: Any, status: int = 200) -> web.Response:
-    return web.json_response({"ok": True, "result": result}, status=status)
+    return web.json_response({"ok": True, "result": result}, status=status, dumps=_dumps)
 
 
 def fail(status: int, description: str) -> web.Response:
-    return web.json_response({"ok": False, "error_code": status, "description": description}, status=status)
+    body = {"ok": False, "error_code": status, "description": description}
+    return web.json_response(body, status=status, dumps=_dumps)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

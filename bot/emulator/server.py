@@ -61,12 +61,18 @@ async def bot_api(request: web.Request) -> web.Response:
     status, body, headers = await botapi.handle(
         emulator, request.match_info["token"], request.match_info.get("method", ""), params
     )
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+    # Exactly "application/json", no charset parameter: what the real server sends.
+    return web.Response(
+        body=_dumps(body).encode("utf-8"),
+        status=status,
+        headers={**headers, "Content-Type": "application/json"},
+    )
 
 
 async def not_found(request: web.Request) -> web.Response:
     """Paths that are neither Bot API nor control API get Telegram's bare 404 envelope."""
-    return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+    body = _dumps({"ok": False, "error_code": 404, "description": "Not Found"})
+    return web.Response(body=body.encode("utf-8"), status=404, headers={"Content-Type": "application/json"})
 
 
 def make_app(emulator: Emulator, *, deliver_webhooks: bool = True) -> web.Application:

@@ -146,7 +146,9 @@ async def test_group_command_reply_stays_in_its_forum_topic(
     assert (pong.text, pong.message_thread_id) == ("pong", topic)
 
 
-async def test_bot_sees_being_added_and_blocked_as_my_chat_member(tg: EmulatorClient, polling: Polling) -> None:
+async def test_bot_sees_being_added_and_blocked_as_my_chat_member(
+    tg: EmulatorClient, polling: Polling
+) -> None:
     seen: list[tuple[int, str]] = []
     router = Router()
 
@@ -168,7 +170,9 @@ async def test_bot_sees_being_added_and_blocked_as_my_chat_member(tg: EmulatorCl
     assert seen == [(group.id, "member"), (3001, "kicked"), (group.id, "kicked")]
 
 
-async def test_api_errors_map_to_aiogram_exceptions(bot: Bot, emulator: Emulator, server: EmulatorServer) -> None:
+async def test_api_errors_map_to_aiogram_exceptions(
+    bot: Bot, emulator: Emulator, server: EmulatorServer
+) -> None:
     user = emulator.add_user("Layla", user_id=4001, started=True).id
     with pytest.raises(TelegramBadRequest, match="can't parse entities: Unsupported start tag"):
         await bot.send_message(user, "<p>x</p>", parse_mode="HTML")

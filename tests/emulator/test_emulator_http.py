@@ -24,7 +24,7 @@ def started_user(emulator: Emulator, user_id: int = 501) -> int:
 # --- envelope and transport ---------------------------------------------------------------------------
 async def test_get_me_is_an_ok_envelope_with_the_fields_aiogram_requires(api: RawApi) -> None:
     reply = await api("getMe")
-    assert (reply.status, reply.content_type) == (200, "application/json")
+    assert (reply.status, reply.headers["Content-Type"]) == (200, "application/json")
     assert reply.body["ok"] is True
     me = reply.result
     assert me["id"] == 123456789 and me["is_bot"] is True and me["first_name"]
@@ -41,7 +41,9 @@ async def test_parameters_arrive_by_query_string_json_or_multipart(
 ) -> None:
     user = started_user(emulator)
     assert (await api("sendMessage", http="GET", chat_id=user, text="by query")).status == 200
-    assert (await api("sendMessage", json_body={"chat_id": user, "text": "by json", "reply_markup": KEYBOARD})).status == 200
+    assert (
+        await api("sendMessage", json_body={"chat_id": user, "text": "by json", "reply_markup": KEYBOARD})
+    ).status == 200
     form = aiohttp.FormData()
     form.add_field("chat_id", str(user))
     form.add_field("text", "by multipart")
@@ -55,6 +57,7 @@ async def test_parameters_arrive_by_query_string_json_or_multipart(
 
 async def test_unknown_method_is_404_method_not_found(api: RawApi) -> None:
     reply = await api("sendTelepathy")
+    assert reply.headers["Content-Type"] == "application/json"
     assert (reply.status, reply.body) == (
         404,
         {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
@@ -72,7 +75,9 @@ async def test_well_shaped_foreign_token_is_401_unauthorized(api: RawApi) -> Non
     assert (reply.status, reply.description) == (401, "Unauthorized")
 
 
-async def test_every_call_is_logged_with_decoded_json_params_and_outcome(api: RawApi, emulator: Emulator) -> None:
+async def test_every_call_is_logged_with_decoded_json_params_and_outcome(
+    api: RawApi, emulator: Emulator
+) -> None:
     user = started_user(emulator)
     await api("sendMessage", chat_id=user, text="hi", reply_markup=json.dumps(KEYBOARD))
     await api("sendMessage", chat_id=999, text="hi")
@@ -105,11 +110,16 @@ async def test_deactivated_user_is_403(api: RawApi, emulator: Emulator) -> None:
 async def test_user_who_never_started_the_bot_is_403(api: RawApi, emulator: Emulator) -> None:
     user = emulator.add_user("Omar", user_id=777).id
     reply = await api("sendMessage", chat_id=user, text="x")
-    assert (reply.status, reply.description) == (403, "Forbidden: bot can't initiate conversation with a user")
+    assert (reply.status, reply.description) == (
+        403,
+        "Forbidden: bot can't initiate conversation with a user",
+    )
 
 
 @pytest.mark.parametrize("kind", [ChatKind.GROUP, ChatKind.SUPERGROUP, ChatKind.CHANNEL])
-async def test_kicked_bot_gets_403_naming_the_chat_kind(api: RawApi, emulator: Emulator, kind: ChatKind) -> None:
+async def test_kicked_bot_gets_403_naming_the_chat_kind(
+    api: RawApi, emulator: Emulator, kind: ChatKind
+) -> None:
     owner = started_user(emulator)
     chat = emulator.create_chat(kind, "Newsroom", creator_id=owner)
     emulator.set_bot_status(chat.id, MemberStatus.ADMINISTRATOR)
@@ -122,7 +132,10 @@ async def test_kicked_bot_gets_403_naming_the_chat_kind(api: RawApi, emulator: E
 async def test_bot_not_in_chat_gets_403_not_a_member(api: RawApi, emulator: Emulator, kind: ChatKind) -> None:
     chat = emulator.create_chat(kind, "Newsroom")
     reply = await api("sendMessage", chat_id=chat.id, text="x")
-    assert (reply.status, reply.description) == (403, f"Forbidden: bot is not a member of the {kind.value} chat")
+    assert (reply.status, reply.description) == (
+        403,
+        f"Forbidden: bot is not a member of the {kind.value} chat",
+    )
 
 
 async def test_bot_that_left_a_group_is_not_a_member(api: RawApi, emulator: Emulator) -> None:
@@ -134,12 +147,17 @@ async def test_bot_that_left_a_group_is_not_a_member(api: RawApi, emulator: Emul
     assert reply.description == "Forbidden: bot is not a member of the group chat"
 
 
-async def test_channel_without_post_rights_is_400_need_administrator_rights(api: RawApi, emulator: Emulator) -> None:
+async def test_channel_without_post_rights_is_400_need_administrator_rights(
+    api: RawApi, emulator: Emulator
+) -> None:
     owner = started_user(emulator)
     channel = emulator.create_chat(ChatKind.CHANNEL, "Aajel News", creator_id=owner, username="aajelnews")
     emulator.set_bot_status(channel.id, MemberStatus.ADMINISTRATOR, rights={"can_post_messages": False})
     reply = await api("sendMessage", chat_id=channel.id, text="x")
-    assert (reply.status, reply.description) == (400, "Bad Request: need administrator rights in the channel chat")
+    assert (reply.status, reply.description) == (
+        400,
+        "Bad Request: need administrator rights in the channel chat",
+    )
     emulator.set_bot_status(channel.id, MemberStatus.MEMBER)
     assert (await api("sendMessage", chat_id=channel.id, text="x")).description == E.NEED_CHANNEL_ADMIN
 
@@ -152,7 +170,12 @@ async def test_channel_admin_with_post_rights_posts_as_the_channel_even_by_usern
     emulator.set_bot_status(channel.id, MemberStatus.ADMINISTRATOR)
     message = (await api("sendMessage", chat_id="@aajelnews", text="عاجل")).result
     assert message["sender_chat"]["id"] == channel.id and "from" not in message
-    assert message["chat"] == {"id": channel.id, "type": "channel", "title": "Aajel News", "username": "aajelnews"}
+    assert message["chat"] == {
+        "id": channel.id,
+        "type": "channel",
+        "title": "Aajel News",
+        "username": "aajelnews",
+    }
 
 
 async def test_migrated_group_answers_400_with_migrate_to_chat_id(api: RawApi, emulator: Emulator) -> None:
@@ -182,20 +205,28 @@ async def test_html_message_keeps_text_entities_and_original_html(api: RawApi, e
         {"type": "bold", "offset": 0, "length": 4},
         {"type": "text_link", "offset": 7, "length": 8, "url": "https://example.com/a"},
     ]
-    assert isinstance(message["date"], int) and message["chat"] == {"id": user, "type": "private", "first_name": "Layla"}
+    assert isinstance(message["date"], int) and message["chat"] == {
+        "id": user,
+        "type": "private",
+        "first_name": "Layla",
+    }
     stored = emulator.bot_messages(user)[0]
     assert (stored.html, stored.parse_mode) == (html, "HTML")
 
 
 async def test_text_over_4096_after_parsing_is_message_too_long(api: RawApi, emulator: Emulator) -> None:
     user = started_user(emulator)
-    assert (await api("sendMessage", chat_id=user, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")).status == 200
+    assert (
+        await api("sendMessage", chat_id=user, text="<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    ).status == 200
     reply = await api("sendMessage", chat_id=user, text="x" * 4097)
     assert (reply.status, reply.description) == (400, "Bad Request: message is too long")
 
 
 @pytest.mark.parametrize(("text", "mode"), [("", None), ("   ", None), ("<b> </b>", "HTML")])
-async def test_empty_text_is_message_text_is_empty(api: RawApi, emulator: Emulator, text: str, mode: str | None) -> None:
+async def test_empty_text_is_message_text_is_empty(
+    api: RawApi, emulator: Emulator, text: str, mode: str | None
+) -> None:
     user = started_user(emulator)
     params = {"chat_id": user, "text": text} | ({"parse_mode": mode} if mode else {})
     reply = await api("sendMessage", json_body=params)
@@ -249,14 +280,21 @@ async def test_send_options_are_accepted_and_stored(api: RawApi, emulator: Emula
     }
 
 
-async def test_reply_parameters_to_a_missing_message_is_rejected_unless_allowed(api: RawApi, emulator: Emulator) -> None:
+async def test_reply_parameters_to_a_missing_message_is_rejected_unless_allowed(
+    api: RawApi, emulator: Emulator
+) -> None:
     user = started_user(emulator)
     first = (await api("sendMessage", chat_id=user, text="first")).result
     reply = await api("sendMessage", chat_id=user, text="r", reply_parameters=json.dumps({"message_id": 99}))
     assert reply.description == "Bad Request: message to be replied not found"
     lenient = json.dumps({"message_id": 99, "allow_sending_without_reply": True})
     assert (await api("sendMessage", chat_id=user, text="r", reply_parameters=lenient)).status == 200
-    ok = await api("sendMessage", chat_id=user, text="r", reply_parameters=json.dumps({"message_id": first["message_id"]}))
+    ok = await api(
+        "sendMessage",
+        chat_id=user,
+        text="r",
+        reply_parameters=json.dumps({"message_id": first["message_id"]}),
+    )
     assert ok.result["reply_to_message"]["text"] == "first"
 
 
@@ -274,23 +312,42 @@ async def test_forum_topics_route_by_message_thread_id(api: RawApi, emulator: Em
 # --- edits and deletes --------------------------------------------------------------------------------
 async def test_edit_with_identical_content_is_not_modified(api: RawApi, emulator: Emulator) -> None:
     user = started_user(emulator)
-    sent = (await api("sendMessage", chat_id=user, text="<b>x</b>", parse_mode="HTML", reply_markup=json.dumps(KEYBOARD))).result
+    sent = (
+        await api(
+            "sendMessage", chat_id=user, text="<b>x</b>", parse_mode="HTML", reply_markup=json.dumps(KEYBOARD)
+        )
+    ).result
     same = await api(
         "editMessageText", chat_id=user, message_id=sent["message_id"], text="<b>x</b>", parse_mode="HTML",
         reply_markup=json.dumps(KEYBOARD),
     )  # fmt: skip
     assert (same.status, same.description) == (400, E.NOT_MODIFIED)
-    markup = await api("editMessageReplyMarkup", chat_id=user, message_id=sent["message_id"], reply_markup=json.dumps(KEYBOARD))
+    markup = await api(
+        "editMessageReplyMarkup",
+        chat_id=user,
+        message_id=sent["message_id"],
+        reply_markup=json.dumps(KEYBOARD),
+    )
     assert markup.description == (
         "Bad Request: message is not modified: specified new message content and reply markup are exactly the "
         "same as a current content and reply markup of the message"
     )
 
 
-async def test_edit_keeps_history_and_drops_keyboard_when_markup_is_omitted(api: RawApi, emulator: Emulator) -> None:
+async def test_edit_keeps_history_and_drops_keyboard_when_markup_is_omitted(
+    api: RawApi, emulator: Emulator
+) -> None:
     user = started_user(emulator)
     sent = (await api("sendMessage", chat_id=user, text="v1", reply_markup=json.dumps(KEYBOARD))).result
-    edited = (await api("editMessageText", chat_id=user, message_id=sent["message_id"], text="<i>v2</i>", parse_mode="HTML")).result
+    edited = (
+        await api(
+            "editMessageText",
+            chat_id=user,
+            message_id=sent["message_id"],
+            text="<i>v2</i>",
+            parse_mode="HTML",
+        )
+    ).result
     assert "edit_date" in edited and "reply_markup" not in edited
     stored = emulator.bot_messages(user)[0]
     assert [v.text for v in stored.history] == ["v1", "v2"]
@@ -300,8 +357,12 @@ async def test_edit_keeps_history_and_drops_keyboard_when_markup_is_omitted(api:
 async def test_edit_of_unknown_or_foreign_message_is_rejected(api: RawApi, emulator: Emulator) -> None:
     user = started_user(emulator)
     emulator.user_sends(user, "hello")
-    assert (await api("editMessageText", chat_id=user, message_id=50, text="x")).description == E.MESSAGE_TO_EDIT_NOT_FOUND
-    assert (await api("editMessageText", chat_id=user, message_id=1, text="x")).description == E.MESSAGE_CANT_BE_EDITED
+    assert (
+        await api("editMessageText", chat_id=user, message_id=50, text="x")
+    ).description == E.MESSAGE_TO_EDIT_NOT_FOUND
+    assert (
+        await api("editMessageText", chat_id=user, message_id=1, text="x")
+    ).description == E.MESSAGE_CANT_BE_EDITED
 
 
 async def test_delete_works_within_48_hours_only(api: RawApi, emulator: Emulator) -> None:
@@ -355,7 +416,9 @@ async def test_get_updates_offset_confirms_and_limit_caps(api: RawApi, emulator:
     assert (await api("getUpdates", offset=rest[-1]["update_id"] + 1)).result == []
 
 
-async def test_get_updates_long_poll_returns_as_soon_as_an_update_arrives(api: RawApi, emulator: Emulator) -> None:
+async def test_get_updates_long_poll_returns_as_soon_as_an_update_arrives(
+    api: RawApi, emulator: Emulator
+) -> None:
     user = started_user(emulator)
     poll = asyncio.create_task(api("getUpdates", timeout=10))
     await asyncio.sleep(0.05)
@@ -384,7 +447,11 @@ async def test_unclaimed_updates_expire_after_24_hours(api: RawApi, emulator: Em
 
 @pytest.mark.parametrize(
     ("secret", "description"),
-    [("bad secret!", E.SECRET_TOKEN_CHARS), ("a+b/c=", E.SECRET_TOKEN_CHARS), ("x" * 257, E.SECRET_TOKEN_LONG)],
+    [
+        ("bad secret!", E.SECRET_TOKEN_CHARS),
+        ("a+b/c=", E.SECRET_TOKEN_CHARS),
+        ("x" * 257, E.SECRET_TOKEN_LONG),
+    ],
 )
 async def test_set_webhook_validates_the_secret_token(api: RawApi, secret: str, description: str) -> None:
     reply = await api("setWebhook", url="https://example.org/hook", secret_token=secret)
@@ -413,7 +480,9 @@ async def test_get_chat_member_reports_each_status(api: RawApi, emulator: Emulat
     member = emulator.add_user("M", user_id=3).id
     kicked = emulator.add_user("K", user_id=4).id
     outsider = emulator.add_user("O", user_id=5).id
-    group = emulator.create_chat(ChatKind.SUPERGROUP, "S", creator_id=owner, admin_ids=[admin], member_ids=[member])
+    group = emulator.create_chat(
+        ChatKind.SUPERGROUP, "S", creator_id=owner, admin_ids=[admin], member_ids=[member]
+    )
     emulator.set_member(group.id, kicked, MemberStatus.KICKED)
     emulator.set_bot_status(group.id, MemberStatus.ADMINISTRATOR)
     statuses = [
@@ -423,7 +492,9 @@ async def test_get_chat_member_reports_each_status(api: RawApi, emulator: Emulat
     assert statuses == ["creator", "administrator", "member", "kicked", "left", "administrator"]
     admins = (await api("getChatAdministrators", chat_id=group.id)).result
     assert {a["user"]["id"] for a in admins} == {owner, admin, emulator.bot_id}
-    assert (await api("getChatMember", chat_id=group.id, user_id=31337)).description == "Bad Request: user not found"
+    assert (
+        await api("getChatMember", chat_id=group.id, user_id=31337)
+    ).description == "Bad Request: user not found"
 
 
 async def test_get_chat_returns_full_info(api: RawApi, emulator: Emulator) -> None:
@@ -433,11 +504,16 @@ async def test_get_chat_returns_full_info(api: RawApi, emulator: Emulator) -> No
 
 
 # --- the interceptor seam -----------------------------------------------------------------------------
-async def test_injected_one_shot_500_fails_once_then_calls_go_through(api: RawApi, emulator: Emulator) -> None:
+async def test_injected_one_shot_500_fails_once_then_calls_go_through(
+    api: RawApi, emulator: Emulator
+) -> None:
     user = started_user(emulator)
     emulator.faults.inject(ApiError(500, "Internal Server Error"), method="sendMessage", chat_id=user)
     failed = await api("sendMessage", chat_id=user, text="x")
-    assert (failed.status, failed.body) == (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+    assert (failed.status, failed.body) == (
+        500,
+        {"ok": False, "error_code": 500, "description": "Internal Server Error"},
+    )
     assert emulator.bot_messages(user) == []
     assert (await api("sendMessage", chat_id=user, text="x")).status == 200
 

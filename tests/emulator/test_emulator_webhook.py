@@ -133,7 +133,10 @@ async def test_real_aiogram_webhook_handler_receives_updates_with_secret(
         await tg.create_user("Layla", user_id=601)
         await tg.start(601)
         [message] = await tg.wait_for_messages(601, 1)
-        assert (message.text, message.entities) == ("webhook ok", [{"type": "bold", "offset": 0, "length": 10}])
+        assert (message.text, message.entities) == (
+            "webhook ok",
+            [{"type": "bold", "offset": 0, "length": 10}],
+        )
         hook = await tg.webhook()
         assert hook["attempts"][0]["status"] == 200
     finally:

@@ -153,7 +153,10 @@ def test_empty_end_tag_closes_the_innermost_tag() -> None:
         ("<b>x", 'Can\'t find end tag corresponding to start tag "b"'),
         ("<b><i>x</i>", 'Can\'t find end tag corresponding to start tag "b"'),
         ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-        ("<b class>x</b>", 'Expected equal sign in declaration of an attribute of the tag "b" at byte offset 0'),
+        (
+            "<b class>x</b>",
+            'Expected equal sign in declaration of an attribute of the tag "b" at byte offset 0',
+        ),
         ("<a href=x!>y</a>", "Unexpected end of name token at byte offset 8"),
         ('<tg-emoji emoji-id="abc">x</tg-emoji>', "Invalid custom emoji identifier specified"),
         (
