@@ -28,7 +28,11 @@ def article_pages_keyboard(article_id: int, page: int, pages: int, lang: str) ->
         return None
     builder = InlineKeyboardBuilder()
     if page > 0:
-        builder.button(text=t("button.prev_page", lang), callback_data=ArticleCb(article_id=article_id, page=page - 1))
+        builder.button(
+            text=t("button.prev_page", lang), callback_data=ArticleCb(article_id=article_id, page=page - 1)
+        )
     if page < pages - 1:
-        builder.button(text=t("button.next_page", lang), callback_data=ArticleCb(article_id=article_id, page=page + 1))
+        builder.button(
+            text=t("button.next_page", lang), callback_data=ArticleCb(article_id=article_id, page=page + 1)
+        )
     return builder.as_markup()

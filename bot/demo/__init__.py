@@ -102,12 +102,16 @@ async def _watch(tg: EmulatorClient, subscribers: tuple[SimulatedSubscriber, ...
         await asyncio.sleep(0.3)
 
 
-async def run_demo(settings: Settings, *, stop: asyncio.Event, interval: float = 4.0, out: TextIO = sys.stdout) -> None:
+async def run_demo(
+    settings: Settings, *, stop: asyncio.Event, interval: float = 4.0, out: TextIO = sys.stdout
+) -> None:
     with tempfile.TemporaryDirectory(prefix="aajel-demo-") as tmp:
         async with EmulatorServer() as emulator, SampleNewsroom(interval=interval, initial=3) as newsroom:
             sources = Path(tmp) / "sources.toml"
             sources.write_text(newsroom.sources_toml(interval_seconds=2), encoding="utf-8")
-            config = demo_settings(settings, emulator=emulator, database=Path(tmp) / "demo.db", sources=sources)
+            config = demo_settings(
+                settings, emulator=emulator, database=Path(tmp) / "demo.db", sources=sources
+            )
             print(
                 "Aajel demo — OFFLINE (no BOT_TOKEN needed): Telegram is the bundled emulator at "
                 f"{emulator.url}, the sample newsroom is at {newsroom.url}.\n"
@@ -140,4 +144,8 @@ async def run_demo(settings: Settings, *, stop: asyncio.Event, interval: float =
                     with contextlib.suppress(asyncio.CancelledError):
                         await bot_task
                     sent = sum(len(s.seen) for s in SUBSCRIBERS)
-                    print(f"demo stopped; {sent} messages reached the simulated subscribers.", file=out, flush=True)
+                    print(
+                        f"demo stopped; {sent} messages reached the simulated subscribers.",
+                        file=out,
+                        flush=True,
+                    )

@@ -33,7 +33,6 @@ from bot.db.upsert import insert_ignore_from_select
 from bot.domain import AlertRequest, AlertState, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
 
-
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 
 

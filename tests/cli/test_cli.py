@@ -15,7 +15,9 @@ from bot.db.session import create_engine
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def aajel(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def aajel(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
     base["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
@@ -29,7 +31,9 @@ def aajel(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: flo
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["run"], ["demo"], ["emulator"], ["db"], ["db", "upgrade"]], ids=lambda c: " ".join(c) or "aajel"
+    "command",
+    [[], ["run"], ["demo"], ["emulator"], ["db"], ["db", "upgrade"]],
+    ids=lambda c: " ".join(c) or "aajel",
 )
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     result = aajel(*command, "--help", cwd=tmp_path)

@@ -31,7 +31,9 @@ class Stack:
     settings: Settings
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "") -> None:
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = ""
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not await predicate():
@@ -55,7 +57,10 @@ async def stack(migrated_db_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
             _env_file=None,
         )
         stop = asyncio.Event()
-        async with Aajel(settings, clock=SystemClock(), migrate=False) as app, EmulatorClient(server.url) as tg:
+        async with (
+            Aajel(settings, clock=SystemClock(), migrate=False) as app,
+            EmulatorClient(server.url) as tg,
+        ):
             task = asyncio.create_task(app.run(stop))
             try:
                 yield Stack(app, tg, newsroom, settings)

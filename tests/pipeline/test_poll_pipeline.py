@@ -53,7 +53,9 @@ async def http() -> aiohttp.ClientSession:
 
 def _poller(session_factory: async_sessionmaker[AsyncSession], http: aiohttp.ClientSession) -> Poller:
     settings = PollingSettings()
-    return Poller(sessionmaker=session_factory, fetcher=Fetcher(http, settings, CLOCK), clock=CLOCK, settings=settings)
+    return Poller(
+        sessionmaker=session_factory, fetcher=Fetcher(http, settings, CLOCK), clock=CLOCK, settings=settings
+    )
 
 
 async def test_first_poll_is_a_baseline_then_only_new_urgent_items_are_planned(
@@ -70,7 +72,9 @@ async def test_first_poll_is_a_baseline_then_only_new_urgent_items_are_planned(
         again = await poller.poll(source_id)
         assert again.status == "not_modified"  # ETag honoured
 
-        newsroom.publish(SampleStory("عاجل | البنك المركزي يرفع سعر الفائدة نصف نقطة", "اقتصاد", "lead", ("p",)))
+        newsroom.publish(
+            SampleStory("عاجل | البنك المركزي يرفع سعر الفائدة نصف نقطة", "اقتصاد", "lead", ("p",))
+        )
         newsroom.publish(SampleStory("ملعب جديد في العاصمة", "رياضة", "lead", ("p",)))
         newsroom.publish(SampleStory("خبر عاجل: البرلمان يحجب الثقة عن الحكومة", "سياسة", "lead", ("p",)))
         outcome = await poller.poll(source_id)
