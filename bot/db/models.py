@@ -82,6 +82,9 @@ SUBSCRIPTION_LEVELS: Final[tuple[str, ...]] = ("urgent", "all")
 """``urgent``: only flash/urgent stories of the topic; ``all``: also normal ones (digest)."""
 
 EDIT_STATES: Final[tuple[str, ...]] = ("none", "pending", "done", "failed")
+
+ALERT_KINDS: Final[tuple[str, ...]] = ("story", "editor", "digest")
+"""Where an alert came from: a source's story, an editor (/alert, CMS API), or a digest bundle."""
 """State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
 
 E = TypeVar("E", bound=StrEnum)
@@ -352,6 +355,7 @@ class Subscriber(Base):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC", server_default="UTC")
     quiet_start: Mapped[int | None] = mapped_column(Integer)
     quiet_end: Mapped[int | None] = mapped_column(Integer)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     inactive_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
@@ -475,6 +479,11 @@ class Alert(Base):
     correction_text: Mapped[str | None] = mapped_column(Text)
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(
+        ChoiceString(ALERT_KINDS), nullable=False, default="story", server_default="story"
+    )
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     article: Mapped[Article | None] = relationship(lazy="raise")
     editor: Mapped[Editor | None] = relationship(lazy="raise")
