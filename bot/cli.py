@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import Settings, load_settings
-from bot.exceptions import ConfigError
+from bot.exceptions import AajelError, ConfigError
 from bot.logging_setup import setup_logging
 
 
@@ -128,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"aajel: configuration error: {e}", file=sys.stderr)
         return 2
+    except AajelError as e:  # e.g. the database cannot be reached: one line, no traceback
+        print(f"aajel: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

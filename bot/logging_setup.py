@@ -35,3 +35,4 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("aiogram.event").setLevel("WARNING")
     logging.getLogger("apscheduler").setLevel("WARNING")
+    logging.getLogger("alembic").setLevel("WARNING")

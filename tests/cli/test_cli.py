@@ -80,3 +80,16 @@ def test_demo_runs_offline_shows_pushes_and_stops_after_duration(tmp_path: Path)
     assert "📄" in out  # and one opened a full article
     assert "demo stopped" in out
     assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = aajel(
+        "run",
+        "--duration",
+        "1",
+        cwd=tmp_path,
+        env={"BOT_TOKEN": "123:abc", "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"},
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("aajel: database migration failed")
