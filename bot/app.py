@@ -4,6 +4,13 @@ Nothing else constructs engines, HTTP sessions, the bot, the scheduler or the se
 else receives them. Start-up order: database migrations → newsroom import → HTTP session → bot +
 dispatcher → sender task → scheduler jobs (one per source) → long polling. Shutdown runs in reverse
 and is safe to trigger at any point (Ctrl-C, ``--duration``, a test's ``stop`` event).
+
+Editors and ops: ``EDITOR_IDS`` are seeded as admin editors at start-up and every editor gets the
+editors' command menu in their private chat; the :class:`~bot.progress.ProgressTracker` resumes
+alerts still in flight; with ``OPS_CHAT_ID`` an ops job runs every ``OPS_CHECK_SECONDS``. The aiohttp
+server (:mod:`bot.api`: CMS API, ``/healthz``, ``/metrics``) starts when ``serve_api`` is set (``aajel
+run``) or in webhook mode, where it also receives Telegram's updates instead of long polling
+(setWebhook with a secret token on start, deleteWebhook on stop).
 """
 
 from __future__ import annotations
@@ -11,20 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
+from bot.api.server import ApiServer, WebhookRoute, database_alive
 from bot.clock import Clock, SystemClock
-from bot.commands import register_commands
+from bot.commands import register_commands, register_editor_commands
 from bot.config import Settings
 from bot.db.migrate import upgrade_async
 from bot.db.models import Source
@@ -32,14 +43,24 @@ from bot.db.session import create_engine, make_sessionmaker
 from bot.delivery.sender import Sender
 from bot.exceptions import ConfigError
 from bot.middlewares import DbSessionMiddleware, LanguageMiddleware
+from bot.ops import OpsNotifier
 from bot.pipeline import Poller
+from bot.progress import ProgressTracker
 from bot.services.articles import ArticleReader
+from bot.services.digest import Digester
+from bot.services.editors import editor_ids, seed_editors
 from bot.services.newsroom import import_newsroom
 from bot.services.subscriptions import chat_language
 from bot.sources.fetch import Fetcher
 from bot.sources.spec import load_newsroom
 
 log = logging.getLogger(__name__)
+
+OPS_CHECK_SECONDS = 30.0
+"""How often the ops chat's notices (sources unhealthy/stale, bulk failures) are looked for."""
+
+DIGEST_TICK_SECONDS = 60.0
+"""How often due digests are looked for (each subscriber still gets one at most every DIGEST_MINUTES)."""
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -61,6 +82,7 @@ def make_dispatcher(app: Aajel) -> Dispatcher:
         clock=app.clock,
         article_reader=app.article_reader,
         sender=app.sender,
+        progress=app.progress,
     )
     dp.update.outer_middleware(DbSessionMiddleware(app.sessionmaker))
     language = LanguageMiddleware(app.sessionmaker, app.settings.default_language, chat_language)
@@ -73,10 +95,23 @@ def make_dispatcher(app: Aajel) -> Dispatcher:
 class Aajel:
     """The running application. Use as ``async with Aajel(settings) as app: await app.run(stop)``."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        migrate: bool = True,
+        serve_api: bool = False,
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self._migrate = migrate
+        # the HTTP server (CMS API, /healthz, /metrics) binds API__HOST:API__PORT; `aajel run` turns it
+        # on, embedded uses (tests, the demo) opt in so they never fight over a fixed port
+        self.serve_api = serve_api
+        self.api: ApiServer | None = None
+        self.ops: OpsNotifier | None = None
+        self.sender_task: asyncio.Task[None] | None = None
         self._stack = contextlib.AsyncExitStack()
 
     async def __aenter__(self) -> Aajel:
@@ -87,6 +122,7 @@ class Aajel:
         self._stack.push_async_callback(self.engine.dispose)
         self.sessionmaker = make_sessionmaker(self.engine)
         await self.sync_newsroom()
+        await self.seed_editors()
         self.http = aiohttp.ClientSession()
         self._stack.push_async_callback(self.http.close)
         self.bot = make_bot(settings)
@@ -103,6 +139,27 @@ class Aajel:
             settings=settings.polling,
             on_alerts=self._alerts_created,
         )
+        self.digester = Digester(
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            minutes=settings.digest_minutes,
+            on_created=self._alerts_created,
+        )
+        self.progress = ProgressTracker(
+            sessionmaker=self.sessionmaker,
+            bot=self.bot,
+            clock=self.clock,
+            default_language=settings.default_language,
+        )
+        self._stack.push_async_callback(self.progress.close)
+        if settings.ops_chat_id is not None:
+            self.ops = OpsNotifier(
+                sessionmaker=self.sessionmaker,
+                bot=self.bot,
+                clock=self.clock,
+                chat_id=settings.ops_chat_id,
+                lang=settings.default_language,
+            )
         self.dispatcher = make_dispatcher(self)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         return self
@@ -113,6 +170,82 @@ class Aajel:
     async def _alerts_created(self, alert_ids: Sequence[int]) -> None:
         log.info("alerts planned: %s", ", ".join(map(str, alert_ids)))
         self.sender.wake()
+
+    async def seed_editors(self) -> None:
+        """EDITOR_IDS become admin editors (idempotent; editors added from Telegram stay)."""
+        async with self.sessionmaker() as session, session.begin():
+            changed = await seed_editors(session, self.settings.editor_ids, self.clock)
+        if changed:
+            log.info("editors from EDITOR_IDS seeded: %d", changed)
+
+    async def _editor_menus(self) -> None:
+        """Each editor's private chat gets the editors' command menu (failures are logged, not fatal)."""
+        async with self.sessionmaker() as session:
+            ids = await editor_ids(session)
+        for telegram_id in ids:
+            try:
+                await register_editor_commands(self.bot, telegram_id)
+            except (TelegramAPIError, TelegramNetworkError) as e:
+                log.warning("editor %s: command menu not set: %s", telegram_id, e)
+
+    def _health_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
+        async def database() -> bool:
+            return await database_alive(self.sessionmaker)
+
+        async def scheduler() -> bool:
+            return bool(self.scheduler.running)
+
+        async def sender() -> bool:
+            return self.sender_task is not None and not self.sender_task.done()
+
+        return {"database": database, "scheduler": scheduler, "sender": sender}
+
+    def _webhook_route(self) -> tuple[WebhookRoute, str]:
+        url = self.settings.api.webhook_url
+        if not url:
+            raise ConfigError("API__WEBHOOK_URL", "required for webhook mode (aajel run --webhook)")
+        configured = self.settings.api.webhook_secret
+        # Telegram echoes the secret on every call; without a configured one, a fresh random one per run
+        secret = configured.get_secret_value() if configured is not None else secrets.token_urlsafe(32)
+        path = urlsplit(url).path or "/telegram/webhook"
+        return WebhookRoute(path=path, dispatcher=self.dispatcher, bot=self.bot, secret=secret), url
+
+    async def _start_http(self, webhook: bool) -> str | None:
+        """Start the aiohttp server (and in webhook mode setWebhook); returns the webhook URL if set."""
+        route, url = self._webhook_route() if webhook else (None, None)
+        self.api = ApiServer(
+            settings=self.settings,
+            sessionmaker=self.sessionmaker,
+            clock=self.clock,
+            wake=self.sender.wake,
+            checks=self._health_checks(),
+            webhook=route,
+        )
+        try:
+            await self.api.start()
+        except OSError as e:
+            raise ConfigError(
+                "API__PORT", f"cannot listen on {self.settings.api.host}:{self.settings.api.port}: {e}"
+            ) from e
+        if route is None or url is None:
+            return None
+        await self.bot.set_webhook(
+            url,
+            secret_token=route.secret,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+        log.info("webhook set: Telegram posts updates to %s", url)
+        return url
+
+    async def _stop_http(self, webhook_url: str | None) -> None:
+        if webhook_url is not None:
+            try:
+                await self.bot.delete_webhook()
+                log.info("webhook deleted")
+            except (TelegramAPIError, TelegramNetworkError) as e:
+                log.warning("deleteWebhook failed: %s", e)
+        if self.api is not None:
+            await self.api.stop()
 
     async def sync_newsroom(self) -> None:
         path = self.settings.sources_file
@@ -139,32 +272,60 @@ class Aajel:
                 replace_existing=True,
                 max_instances=1,
                 coalesce=True,
+                misfire_grace_time=None,  # a late tick still polls (APScheduler's default drops it after 1 s)
                 next_run_time=self.clock.now(),
             )
         return len(rows)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Run everything until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, *, webhook: bool = False) -> None:
+        """Run everything until ``stop`` is set: long polling, or (``webhook``) updates over HTTP."""
         me = await self.bot.get_me()
         log.info("bot @%s (id %s) talking to %s", me.username, me.id, self.settings.telegram_api_url)
         await register_commands(self.bot)
-        sender_task = asyncio.create_task(self.sender.run(stop), name="sender")
+        await self._editor_menus()
+        sender_task = self.sender_task = asyncio.create_task(self.sender.run(stop), name="sender")
+        if self.ops is not None:
+            self.scheduler.add_job(
+                self.ops.check,
+                IntervalTrigger(seconds=OPS_CHECK_SECONDS),
+                id="ops",
+                replace_existing=True,
+                max_instances=1,
+                coalesce=True,
+            )
+        await self.progress.resume()
         count = await self.schedule_sources()
+        self.scheduler.add_job(
+            self.digester.run_once,
+            IntervalTrigger(seconds=DIGEST_TICK_SECONDS),
+            id="digests",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.start()
         log.info("polling %d sources", count)
-        polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
-            ),
-            name="polling",
+        webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
+        polling = (
+            None
+            if webhook
+            else asyncio.create_task(
+                self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+                ),
+                name="polling",
+            )
         )
         try:
             await stop.wait()
         finally:
             self.scheduler.shutdown(wait=False)
-            with contextlib.suppress(RuntimeError):
-                await self.dispatcher.stop_polling()
-            await _finish(polling, sender_task)
+            if polling is not None:
+                with contextlib.suppress(RuntimeError):
+                    await self.dispatcher.stop_polling()
+            await self._stop_http(webhook_url)
+            await self.progress.close()
+            await _finish(*(task for task in (polling, sender_task) if task is not None))
 
 
 async def _finish(*tasks: asyncio.Task[Any]) -> None:

@@ -21,3 +21,36 @@ class TopicCb(CallbackData, prefix="tp"):
     """Toggle the subscription of the current chat to topic ``topic_id``."""
 
     topic_id: int
+
+
+class PageCb(CallbackData, prefix="pg"):
+    """Page ``page`` (0-based) of article ``article_id``, shown by editing the message it is pressed on."""
+
+    article_id: int
+    page: int
+
+
+class SettingsCb(CallbackData, prefix="st"):
+    """A /settings button: ``action`` (a short code checked by the handler) and an integer argument.
+
+    The argument is an id or an index into a fixed list (topic id, time-zone preset, quiet-hours
+    preset, language index), never free text.
+    """
+
+    action: str
+    arg: int = 0
+
+
+class DigestCb(CallbackData, prefix="dg"):
+    """The full text of item ``item`` (0-based) of digest alert ``alert_id``."""
+
+    alert_id: int
+    item: int
+
+
+class EditorAlertCb(CallbackData, prefix="ea"):
+    """A button of an editor's /alert draft: ``action`` ``t`` (toggle topic ``value``), ``l`` (level:
+    ``value`` is the urgency rank, 2 flash / 1 urgent), ``ok`` (send) or ``no`` (cancel)."""
+
+    action: str
+    value: int = 0

@@ -1,9 +1,10 @@
 """The ``aajel`` command line.
 
-    aajel run [--duration S]        the bot (long polling); needs BOT_TOKEN
+    aajel run [--duration S] [--webhook]   the bot (long polling, or webhook); needs BOT_TOKEN
     aajel demo [--duration S]       everything offline: emulator + sample newsroom + bot + subscribers
     aajel emulator [--port N]       the Bot API emulator alone
     aajel db upgrade                apply database migrations
+    aajel sources import|list|check the news sources (bot/cli_sources.py)
 
 A configuration problem ends the command with one line naming the key (exit status 2), never a
 traceback.
@@ -34,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="run the bot (long polling); needs BOT_TOKEN", description="Run the bot."
     )
     run.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook on the HTTP server (API__WEBHOOK_URL, API__WEBHOOK_SECRET) "
+        "instead of long polling: setWebhook on start, deleteWebhook on stop",
+    )
 
     demo = sub.add_parser(
         "demo",
@@ -59,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="apply migrations up to head", description="Apply migrations."
     )
     upgrade.add_argument("--revision", default="head")
+
+    from bot.cli_sources import add_sources_parser  # aajel sources import | list | check
+
+    add_sources_parser(sub)
     return parser
 
 
@@ -71,13 +82,13 @@ async def _until(stop: asyncio.Event, duration: float | None) -> None:
         loop.call_later(duration, stop.set)
 
 
-async def _run(settings: Settings, duration: float | None) -> None:
+async def _run(settings: Settings, duration: float | None, webhook: bool = False) -> None:
     from bot.app import Aajel
 
     stop = asyncio.Event()
     await _until(stop, duration)
-    async with Aajel(settings) as app:
-        await app.run(stop)
+    async with Aajel(settings, serve_api=True) as app:
+        await app.run(stop, webhook=webhook)
 
 
 async def _demo(settings: Settings, duration: float | None, interval: float) -> None:
@@ -100,13 +111,21 @@ async def _emulator(host: str, port: int, token: str) -> None:
         await task
 
 
+def _secrets(settings: Settings) -> list[str]:
+    """Configured secrets the log formatter must never print, whatever their shape."""
+    values = (settings.bot_token, settings.api.cms_token, settings.api.webhook_secret)
+    return [value.get_secret_value() for value in values if value is not None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         # the demo's terminal shows what subscribers receive; only problems are logged there
         quiet = args.command == "demo" and settings.log_level != "DEBUG"
-        setup_logging("WARNING" if quiet else settings.log_level)
+        setup_logging(
+            "WARNING" if quiet else settings.log_level, fmt=settings.log_format, secrets=_secrets(settings)
+        )
         if args.command == "run":
             if settings.bot_token is None:
                 print(
@@ -115,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            asyncio.run(_run(settings, args.duration))
+            if args.webhook and not settings.api.webhook_url:
+                raise ConfigError("API__WEBHOOK_URL", "required for --webhook (the public HTTPS URL of the bot)")
+            asyncio.run(_run(settings, args.duration, args.webhook))
         elif args.command == "demo":
             asyncio.run(_demo(settings, args.duration, args.interval))
         elif args.command == "emulator":
@@ -125,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             upgrade(settings.database_url, args.revision)
             print(f"database at revision {args.revision}")
+        elif args.command == "sources":
+            from bot.cli_sources import run_sources
+
+            return run_sources(args, settings)
     except ConfigError as e:
         print(f"aajel: configuration error: {e}", file=sys.stderr)
         return 2

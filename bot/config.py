@@ -48,6 +48,13 @@ class DeliverySettings(BaseModel):
     lease_seconds: float = Field(60.0, gt=0)
     max_attempts: int = Field(8, ge=1)
     concurrency: int = Field(32, ge=1)
+    record_batch_size: int = Field(100, ge=1, description="outcomes written per transaction, at most")
+    record_interval_seconds: float = Field(0.05, gt=0)
+    request_timeout_seconds: float = Field(10.0, gt=0)
+    flood_pause_max_seconds: float = Field(5.0, ge=0)
+    hold_max_seconds: float = Field(5.0, ge=0)
+    max_backoff_seconds: float = Field(300.0, ge=1)
+    recovery_interval_seconds: float = Field(15.0, gt=0)
 
 
 class ArticleSettings(BaseModel):
@@ -90,6 +97,7 @@ class Settings(BaseSettings):
     default_language: Literal["ar", "en"] = "ar"
     digest_minutes: int = Field(60, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     polling: PollingSettings = Field(default_factory=PollingSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

@@ -15,7 +15,10 @@ never aiohttp's or SQLAlchemy's::
     │   └── ExtractionError    fetched, but no readable body found
     ├── DeliveryError          a message could not be delivered to one chat
     │   ├── RecipientGone      blocked / deactivated / kicked: stop sending to this chat
-    │   └── DeliveryRetryable  flood wait, 5xx or network failure: try again later
+    │   ├── DeliveryRetryable  flood wait, 5xx or network failure: try again later
+    │   │   └── BotApiUnavailable  the Bot API could not be reached / timed out / answered garbage
+    │   └── BotApiError        the Bot API answered ``ok: false``; ``code``, ``description``,
+    │                          ``retry_after``, ``migrate_to_chat_id``
     ├── NotFound               a topic, article, alert or subscriber id that does not exist
     ├── ValidationError        user or API input rejected; ``message`` is safe to show the user
     └── PermissionDenied       an editor-only action by someone who is not an editor
@@ -85,6 +88,26 @@ class DeliveryRetryable(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class BotApiUnavailable(DeliveryRetryable):
+    pass
+
+
+class BotApiError(DeliveryError):
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        *,
+        retry_after: float | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
+        super().__init__(f"{code} {description}")
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 class NotFound(AajelError):

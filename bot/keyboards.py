@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ArticleCb, TopicCb
+from bot.callbacks import ArticleCb, PageCb, SettingsCb, TopicCb
 from bot.i18n import t
-from bot.services.subscriptions import TopicInfo
+from bot.services.articles import Headline
+from bot.services.subscriptions import ChatSettings, TopicInfo, format_minutes
 
 
 def topics_keyboard(items: Sequence[tuple[TopicInfo, bool]], lang: str) -> InlineKeyboardMarkup:
@@ -23,16 +24,101 @@ def topics_keyboard(items: Sequence[tuple[TopicInfo, bool]], lang: str) -> Inlin
 
 
 def article_pages_keyboard(article_id: int, page: int, pages: int, lang: str) -> InlineKeyboardMarkup | None:
-    """Previous/next buttons for a long article; ``None`` when it fits in one message."""
+    """Previous/next buttons for a long article; ``None`` when it fits in one message.
+
+    They are :class:`PageCb` buttons: pressing one *edits* the page message in place.
+    """
     if pages <= 1:
         return None
     builder = InlineKeyboardBuilder()
     if page > 0:
         builder.button(
-            text=t("button.prev_page", lang), callback_data=ArticleCb(article_id=article_id, page=page - 1)
+            text=t("button.prev_page", lang), callback_data=PageCb(article_id=article_id, page=page - 1)
         )
     if page < pages - 1:
         builder.button(
-            text=t("button.next_page", lang), callback_data=ArticleCb(article_id=article_id, page=page + 1)
+            text=t("button.next_page", lang), callback_data=PageCb(article_id=article_id, page=page + 1)
         )
+    return builder.as_markup()
+
+
+def latest_keyboard(headlines: Sequence[Headline]) -> InlineKeyboardMarkup | None:
+    """One "full article" button per headline, numbered like the list in the message."""
+    if not headlines:
+        return None
+    builder = InlineKeyboardBuilder()
+    for number, item in enumerate(headlines, start=1):
+        builder.button(text=f"📄 {number}", callback_data=ArticleCb(article_id=item.article_id))
+    builder.adjust(4)
+    return builder.as_markup()
+
+
+TIMEZONE_PRESETS: tuple[str, ...] = (
+    "UTC",
+    "Asia/Riyadh",
+    "Asia/Dubai",
+    "Asia/Qatar",
+    "Asia/Kuwait",
+    "Asia/Baghdad",
+    "Asia/Amman",
+    "Asia/Beirut",
+    "Asia/Damascus",
+    "Asia/Gaza",
+    "Africa/Cairo",
+    "Africa/Khartoum",
+    "Africa/Tripoli",
+    "Africa/Tunis",
+    "Africa/Algiers",
+    "Africa/Casablanca",
+    "Europe/London",
+    "Europe/Paris",
+    "America/New_York",
+)
+"""Time zones offered as buttons (index = the button's argument); any IANA name works by command."""
+
+QUIET_PRESETS: tuple[tuple[int, int], ...] = (
+    (22 * 60, 6 * 60),
+    (23 * 60, 7 * 60),
+    (0, 8 * 60),
+    (1 * 60, 9 * 60),
+)
+"""Quiet-hour windows offered as buttons (minutes after local midnight); argument -1 switches off."""
+
+SETTINGS_ACTIONS = frozenset({"menu", "lang", "lvl", "tzm", "tz", "qm", "q"})
+"""What a :class:`SettingsCb` may ask; anything else is stale or forged."""
+
+
+def settings_keyboard(settings: ChatSettings, lang: str) -> InlineKeyboardMarkup:
+    """One button per subscription (urgent only ⇄ all news), then quiet hours, time zone, language."""
+    builder = InlineKeyboardBuilder()
+    for sub in settings.subscriptions:
+        level = t(f"level.{sub.level}", lang)
+        builder.button(
+            text=t("button.level", lang, topic=sub.topic.name(lang), level=level),
+            callback_data=SettingsCb(action="lvl", arg=sub.topic.id),
+        )
+    builder.button(text=t("button.quiet", lang), callback_data=SettingsCb(action="qm"))
+    builder.button(text=t("button.timezone", lang), callback_data=SettingsCb(action="tzm"))
+    builder.button(text=t("button.language", lang), callback_data=SettingsCb(action="lang"))
+    builder.adjust(*([1] * len(settings.subscriptions)), 2, 1)
+    return builder.as_markup()
+
+
+def timezone_keyboard(lang: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, name in enumerate(TIMEZONE_PRESETS):
+        builder.button(text=name, callback_data=SettingsCb(action="tz", arg=index))
+    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action="menu"))
+    builder.adjust(*([3] * (len(TIMEZONE_PRESETS) // 3)), len(TIMEZONE_PRESETS) % 3 or 3, 1)
+    return builder.as_markup()
+
+
+def quiet_keyboard(lang: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, (start, end) in enumerate(QUIET_PRESETS):
+        label = f"{format_minutes(start)}–{format_minutes(end)}"
+        builder.button(text=label, callback_data=SettingsCb(action="q", arg=index))
+    builder.button(text=t("button.quiet_off", lang), callback_data=SettingsCb(action="q", arg=-1))
+    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action="menu"))
+    builder.adjust(2, 2, 1, 1)
     return builder.as_markup()

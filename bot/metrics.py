@@ -47,6 +47,20 @@ SOURCE_LAST_SUCCESS = Gauge(
     registry=REGISTRY,
 )
 SOURCE_HEALTHY = Gauge("aajel_source_healthy", "1 if the source is healthy, else 0.", ["source"], registry=REGISTRY)
+SOURCE_FRESHNESS = Gauge(
+    "aajel_source_freshness_seconds",
+    "Seconds since the source's last successful poll (refreshed from the database on each scrape).",
+    ["source"],
+    registry=REGISTRY,
+)
+API_REQUESTS = Counter(
+    "aajel_api_requests_total",
+    "HTTP API requests, by operation and status code.",
+    ["operation", "status"],
+    registry=REGISTRY,
+)
+
+DIGESTS = Counter("aajel_digests_total", "Digest messages planned (one per subscriber and thread).", registry=REGISTRY)
 
 
 def failure_reason(error: str | None) -> str:

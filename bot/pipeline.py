@@ -11,24 +11,36 @@ Invariants:
   database's unique keys across processes — two pollers racing never create duplicates).
 * Notify only on NEW: seen items, rewordings (recorded as updates) and near-duplicates from other
   sources are stored and linked, never pushed again.
-* The first successful poll of a source is a baseline: everything is stored, nothing is pushed.
+* The first successful poll of a source is a baseline: everything is stored, nothing is pushed, and
+  only identity (guid / URL / title) is checked — no similarity search, so adding a source with a long
+  backlog costs dictionary lookups, not a comparison with every recent story.
 * New items are stored — and alerts created — in publication order, oldest first.
 * A failing source records its error, backs off exponentially and turns unhealthy after repeated
   failures; it is never silently forgotten and never stops other sources.
+* Links point at the story's first sighting: ``story_id`` of an update or a near-duplicate is the root
+  article (never a chain), and the root's ``revision`` counts the updates recorded against it — a
+  rewording as a new ticker line, or the same item (same guid / URL) whose headline changed.
+* Every poll is counted in :data:`bot.metrics.POLLS`; ``SOURCE_LAST_SUCCESS`` and ``SOURCE_HEALTHY``
+  follow the stored state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
+import math
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -36,8 +48,9 @@ from bot.config import PollingSettings
 from bot.db.models import Article, Source, Topic, article_topics
 from bot.domain import AlertRequest, ClassifiedItem, FetchedPage
 from bot.exceptions import AajelError, SourceError, SourceThrottled
+from bot.metrics import POLLS, SOURCE_HEALTHY, SOURCE_LAST_SUCCESS
 from bot.news.classify import classify
-from bot.news.dedup import Candidate, Decision, KnownStory, decide
+from bot.news.dedup import THRESHOLD, Candidate, Decision, KnownStory, StoryIndex, decide
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.sources.fetch import Fetcher
 from bot.sources.parsers import parse
@@ -51,13 +64,16 @@ AlertsHook = Callable[[Sequence[int]], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class PollOutcome:
     source_id: int
-    status: str  # ok | baseline | not_modified | error | throttled | skipped
+    status: str  # ok | baseline | not_modified | error | throttled | skipped | db_error
     items: int = 0
     new: int = 0
     updates: int = 0
     duplicates: int = 0
     alert_ids: tuple[int, ...] = ()
     error: str | None = None
+    source: str | None = None  # the source's name, when it was found
+    healthy: bool | None = None  # the stored health after this poll (None: not changed)
+    revisions: int = 0  # known items (same guid / URL) whose headline changed
 
 
 def order_for_storage(items: Sequence[ClassifiedItem]) -> list[ClassifiedItem]:
@@ -97,11 +113,22 @@ class Poller:
         self._settings = settings
         self._on_alerts = on_alerts
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # SQLite has one writer and takes the write lock at BEGIN (even to read): queue our own
+        # transactions here instead of piling dozens of them onto busy_timeout ("database is locked").
+        bind = sessionmaker.kw.get("bind")
+        self._db_gate: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     async def poll(self, source_id: int) -> PollOutcome:
         """Poll one source; never raises for a source problem (it is recorded on the source)."""
         async with self._locks[source_id]:
-            outcome = await self._poll(source_id)
+            try:
+                outcome = await self._poll(source_id)
+            except SQLAlchemyError as e:  # the database, not the source: report it, keep the loop alive
+                log.exception("poll of source %s: database error", source_id)
+                outcome = PollOutcome(source_id, "db_error", error=f"{type(e).__name__}: {e}")
+        _record_metrics(outcome, self._clock)
         if outcome.alert_ids and self._on_alerts is not None:
             try:
                 await self._on_alerts(outcome.alert_ids)
@@ -110,18 +137,15 @@ class Poller:
         return outcome
 
     async def _poll(self, source_id: int) -> PollOutcome:
-        async with self._sessionmaker() as session:
+        async with self._db_gate, self._sessionmaker() as session:
             source = await session.get(Source, source_id)
             if source is None or not source.enabled:
-                return PollOutcome(source_id, "skipped")
+                return PollOutcome(source_id, "skipped", source=source.name if source else None)
             if source.next_poll_at is not None and source.next_poll_at > self._clock.now():
-                return PollOutcome(source_id, "skipped", error="backing off")
+                return PollOutcome(source_id, "skipped", error="backing off", source=source.name)
             spec = SourceSpec.from_json(source.config)
             etag, last_modified = source.etag, source.last_modified
-            topics = [
-                TopicSpec(t.slug, t.name_ar, t.name_en, tuple(t.keywords or ()))
-                for t in await session.scalars(select(Topic).order_by(Topic.id))
-            ]
+            topics = await load_topics(session)
         try:
             page = await self._fetcher.fetch(
                 spec.url, source=spec.name, etag=etag, last_modified=last_modified
@@ -135,7 +159,7 @@ class Poller:
 
     async def _record_failure(self, source_id: int, error: SourceError) -> PollOutcome:
         now = self._clock.now()
-        async with self._sessionmaker() as session, session.begin():
+        async with self._db_gate, self._sessionmaker() as session, session.begin():
             source = await session.get(Source, source_id)
             if source is None:
                 return PollOutcome(source_id, "skipped")
@@ -154,16 +178,23 @@ class Poller:
                     log.warning("source %s is now unhealthy: %s", source.name, error.message)
                 source.healthy = False
             source.updated_at = now
+            name, healthy = source.name, source.healthy
         log.info("poll of %s failed: %s", error.source, error.message)
-        return PollOutcome(source_id, "throttled" if throttled else "error", error=error.message)
+        return PollOutcome(
+            source_id,
+            "throttled" if throttled else "error",
+            error=error.message,
+            source=name,
+            healthy=healthy,
+        )
 
     async def _store(
         self, source_id: int, spec: SourceSpec, page: FetchedPage, items: Sequence[ClassifiedItem]
     ) -> PollOutcome:
         now = self._clock.now()
-        new = updates = duplicates = 0
+        new = updates = duplicates = revisions = 0
         alert_ids: list[int] = []
-        async with self._sessionmaker() as session, session.begin():
+        async with self._db_gate, self._sessionmaker() as session, session.begin():
             source = await session.get(Source, source_id)
             if source is None:
                 return PollOutcome(source_id, "skipped")
@@ -179,20 +210,28 @@ class Poller:
                 source.etag = page.etag
                 source.last_modified = page.last_modified
             if page.not_modified:
-                return PollOutcome(source_id, "not_modified")
+                return PollOutcome(source_id, "not_modified", source=spec.name, healthy=True)
             topic_ids = {
                 slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()
             }
             window = timedelta(hours=spec.dedup_window_hours)
-            recent = await self._recent(session, now - window)
+            recent = StoryIndex(await recent_stories(session, now - window))
+            roots = {k.id: k.root_id for k in recent}
             for item in order_for_storage(items):
                 candidate = Candidate.from_classified(item, spec.name)
-                decision = decide(candidate, recent, now=now, window=window)
-                if decision.decision is Decision.SEEN:
-                    continue
-                article_id = await _insert_article(
-                    session, source_id, item, candidate, now, decision.story_id
+                # a baseline pushes nothing, so only identity matters: skip the costly similarity
+                # search (a new source's backlog would otherwise be compared with every recent story)
+                decision = decide(
+                    candidate, recent, now=now, window=window, threshold=math.inf if baseline else THRESHOLD
                 )
+                if decision.decision is Decision.SEEN:
+                    if decision.story_id is not None and await _record_revision(
+                        session, source_id, decision.story_id, candidate, item, recent, now
+                    ):
+                        revisions += 1
+                    continue
+                story_id = None if decision.story_id is None else roots.get(decision.story_id)
+                article_id = await _insert_article(session, source_id, item, candidate, now, story_id)
                 if article_id is None:  # the unique keys say it exists: seen after all
                     continue
                 if item.topics:
@@ -204,7 +243,7 @@ class Poller:
                             if s in topic_ids
                         ],
                     )
-                recent.append(
+                recent.add(
                     KnownStory(
                         id=article_id,
                         source_name=spec.name,
@@ -213,10 +252,14 @@ class Poller:
                         title_key=candidate.title_key,
                         headline=candidate.headline,
                         detected_at=now,
+                        story_id=story_id,
                     )
                 )
+                roots[article_id] = story_id or article_id
                 if decision.decision is Decision.UPDATE:
                     updates += 1
+                    if story_id is not None:
+                        await _bump_revision(session, story_id, now)
                     continue
                 if decision.decision is Decision.DUPLICATE:
                     duplicates += 1
@@ -242,35 +285,112 @@ class Poller:
                 alert_ids.append(planned.alert_id)
             source.baseline_done = True
         status = "baseline" if baseline else "ok"
-        return PollOutcome(source_id, status, len(items), new, updates, duplicates, tuple(alert_ids))
-
-    async def _recent(self, session: AsyncSession, since: datetime) -> list[KnownStory]:
-        rows = await session.execute(
-            select(
-                Article.id,
-                Source.name,
-                Article.guid,
-                Article.canonical_url,
-                Article.title_key,
-                Article.headline,
-                Article.detected_at,
-            )
-            .join(Source, Source.id == Article.source_id)
-            .where(Article.detected_at >= since)
-            .order_by(Article.id)
+        return PollOutcome(
+            source_id,
+            status,
+            len(items),
+            new,
+            updates,
+            duplicates,
+            tuple(alert_ids),
+            source=spec.name,
+            healthy=True,
+            revisions=revisions,
         )
-        return [
-            KnownStory(
-                id=row.id,
-                source_name=row.name,
-                guid=row.guid,
-                canonical_url=row.canonical_url,
-                title_key=row.title_key or "",
-                headline=row.headline,
-                detected_at=row.detected_at,
-            )
-            for row in rows.all()
-        ]
+
+
+def _record_metrics(outcome: PollOutcome, clock: Clock) -> None:
+    """Count the poll and mirror the stored health in the gauges (only for sources that exist)."""
+    if outcome.source is None:
+        return
+    POLLS.labels(source=outcome.source, status=outcome.status).inc()
+    if outcome.healthy is not None:
+        SOURCE_HEALTHY.labels(source=outcome.source).set(1 if outcome.healthy else 0)
+    if outcome.status in ("ok", "baseline", "not_modified"):
+        SOURCE_LAST_SUCCESS.labels(source=outcome.source).set(clock.now().timestamp())
+
+
+async def load_topics(session: AsyncSession) -> list[TopicSpec]:
+    """The declared topics, in declaration order, as the classifier wants them."""
+    return [
+        TopicSpec(t.slug, t.name_ar, t.name_en, tuple(t.keywords or ()))
+        for t in await session.scalars(select(Topic).order_by(Topic.id))
+    ]
+
+
+async def recent_stories(session: AsyncSession, since: datetime) -> list[KnownStory]:
+    """Every article detected since ``since``, oldest first, reduced to what the decider needs."""
+    rows = await session.execute(
+        select(
+            Article.id,
+            Source.name,
+            Article.guid,
+            Article.canonical_url,
+            Article.title_key,
+            Article.headline,
+            Article.detected_at,
+            Article.story_id,
+        )
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.detected_at >= since)
+        .order_by(Article.id)
+    )
+    return [
+        KnownStory(
+            id=row.id,
+            source_name=row.name,
+            guid=row.guid,
+            canonical_url=row.canonical_url,
+            title_key=row.title_key or "",
+            headline=row.headline,
+            detected_at=row.detected_at,
+            story_id=row.story_id,
+        )
+        for row in rows.all()
+    ]
+
+
+async def _bump_revision(session: AsyncSession, story_id: int, now: datetime) -> None:
+    await session.execute(
+        update(Article).where(Article.id == story_id).values(revision=Article.revision + 1, updated_at=now)
+    )
+
+
+async def _record_revision(
+    session: AsyncSession,
+    source_id: int,
+    article_id: int,
+    candidate: Candidate,
+    item: ClassifiedItem,
+    recent: StoryIndex,
+    now: datetime,
+) -> bool:
+    """A known item (same guid / URL) whose headline changed: store the new wording on its row.
+
+    Returns True when a revision was recorded. Nothing is pushed. The row keeps its identity; when
+    another article of the source already holds the new wording, the change is not applied (the
+    unique title key would refuse it, and that wording is stored already).
+    """
+    known = recent.get(article_id)
+    if known is None or known.title_key == candidate.title_key:
+        return False
+    clash = await session.scalar(
+        select(Article.id).where(Article.source_id == source_id, Article.title_key == candidate.title_key)
+    )
+    if clash is not None:
+        return False
+    await session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(
+            headline=item.headline,
+            title_key=candidate.title_key,
+            revision=Article.revision + 1,
+            updated_at=now,
+        )
+    )
+    recent.replace(dataclasses.replace(known, headline=candidate.headline, title_key=candidate.title_key))
+    return True
 
 
 async def _insert_article(

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, errors, start, topics
+from handlers import article, errors, fallback, latest, settings, start, topics
+from handlers import editor_alerts as editor_alerts_handlers
+from handlers import editors as editors_handlers
+from handlers.editor_gate import EditorGate
 
 
 def _detached(router: Router) -> Router:
@@ -27,5 +30,28 @@ def _detached(router: Router) -> Router:
 
 def get_routers() -> list[Router]:
     users = Router(name="users")
-    users.include_routers(*(_detached(r) for r in (start.router, topics.router, article.router)))
-    return [users, _detached(errors.router)]
+    users.include_routers(
+        *(
+            _detached(r)
+            for r in (start.router, topics.router, settings.router, latest.router, article.router)
+        )
+    )
+    # fallback answers whatever nobody else handled: keep it after every other router
+    return [editors_router(), users, _detached(fallback.router), _detached(errors.router)]
+
+
+def editors_router() -> Router:
+    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, draft buttons and text.
+
+    First in line, so an editor's draft text is not taken for subscriber chatter. The gate is an
+    *inner* middleware: it runs only for updates these handlers match, refuses (and audits) anyone
+    who is not an editor, and hands ``editor`` to the handlers (see :mod:`handlers.editor_gate`).
+    """
+    editors = Router(name="editors")
+    gate = EditorGate()
+    editors.message.middleware(gate)
+    editors.callback_query.middleware(gate)
+    editors.include_routers(
+        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router))
+    )
+    return editors

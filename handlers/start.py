@@ -1,52 +1,79 @@
-"""/start: register the chat, greet it, show the topic picker. ``/start topic_<slug>`` subscribes."""
+"""/start (welcome + topic picker; ``/start topic_<slug>`` deep links subscribe at once) and /help."""
 
 from __future__ import annotations
 
-from aiogram import Router
-from aiogram.filters import CommandObject, CommandStart
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain import ChatKind
-from bot.exceptions import NotFound
-from bot.i18n import t
+from bot.exceptions import NotFound, ValidationError
 from bot.keyboards import topics_keyboard
+from bot.middlewares import AfterCommit
 from bot.services import subscriptions
+from handlers.common import admin_or_refuse, later, place_of, tq
 
 router = Router(name=__name__)
+router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
+
+DEEP_LINK_PREFIX = "topic_"
 
 
 @router.message(CommandStart())
 async def start(
-    message: Message, command: CommandObject, session: AsyncSession, clock: Clock, lang: str
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    lang: str,
+    bot: Bot,
+    after_commit: list[AfterCommit],
 ) -> None:
-    chat = message.chat
+    place = place_of(message)
+    if place.is_group and not await admin_or_refuse(message, bot, lang):
+        return
     await subscriptions.register_chat(
         session,
-        chat_id=chat.id,
-        kind=ChatKind(chat.type),
+        chat_id=place.chat_id,
+        kind=place.kind,
         language=lang,
         clock=clock,
-        title=chat.title or chat.full_name,
-        username=chat.username,
+        title=place.title,
+        username=place.username,
     )
-    thread_id = message.message_thread_id if message.is_topic_message else 0
-    if command.args and command.args.startswith("topic_"):
-        slug = command.args.removeprefix("topic_")
+    notes: list[str] = []
+    payload = (command.args or "").strip()
+    if payload.startswith(DEEP_LINK_PREFIX):
+        wanted = payload.removeprefix(DEEP_LINK_PREFIX)
         try:
-            topic = await subscriptions.find_topic(session, slug=slug)
-        except NotFound:
-            await message.answer(t("topic.unknown", lang, topic=slug, available=""))
+            topic = await subscriptions.resolve_topic(session, wanted)
+        except (NotFound, ValidationError):
+            names = ", ".join(topic.name(lang) for topic in await subscriptions.list_topics(session))
+            notes.append(tq("topic.unknown", lang, topic=wanted[:64], available=names))
         else:
-            await subscriptions.set_subscription(
+            changed = await subscriptions.set_subscription(
                 session,
-                chat_id=chat.id,
+                chat_id=place.chat_id,
                 topic_id=topic.id,
                 subscribed=True,
                 clock=clock,
-                thread_id=thread_id or 0,
+                thread_id=place.thread_id,
             )
-            await message.answer(t("topic.subscribed", lang, topic=topic.name(lang)))
-    items = await subscriptions.topics_with_state(session, chat.id, thread_id or 0)
-    await message.answer(t("welcome", lang), reply_markup=topics_keyboard(items, lang))
+            key = "topic.subscribed" if changed else "topic.already"
+            notes.append(tq(key, lang, topic=topic.name(lang)))
+    items = await subscriptions.topics_with_state(session, place.chat_id, place.thread_id)
+    welcome = "welcome.thread" if place.thread_id else "welcome.group" if place.is_group else "welcome"
+    markup = topics_keyboard(items, lang)
+
+    async def reply() -> None:
+        for note in notes:
+            await message.answer(note)
+        await message.answer(tq(welcome, lang), reply_markup=markup)
+
+    later(after_commit, reply)
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, lang: str) -> None:
+    await message.answer(tq("help", lang))

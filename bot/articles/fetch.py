@@ -13,6 +13,8 @@ A subscriber can send ``/article <URL>``, so the URL is hostile input. Rules, ch
   including IPv4 embedded in IPv6 (mapped ``::ffff:a.b.c.d``, 6to4, Teredo, NAT64 — the NAT64 prefix
   ``64:ff9b::/96`` is refused outright, as Python's ``ipaddress`` does not count it global). Only an explicit
   ``allow_private=True`` (tests, the offline demo serving from 127.0.0.1) skips this; never a default.
+  ``allow_private`` may instead be a *collection of addresses*: exactly those non-public addresses are
+  accepted (a local source), every other one is still refused — also on later redirect hops.
 * **Pinning**: the request goes to the checked IP literal (``Host`` header and TLS SNI/certificate
   hostname set to the real name via aiohttp's ``server_hostname``), so a second DNS answer — DNS
   rebinding — can never redirect the connection to another address.
@@ -40,6 +42,7 @@ from bot.exceptions import ArticleNotAllowed, FetchError
 
 __all__ = [
     "MAX_REDIRECTS",
+    "PrivatePolicy",
     "Resolver",
     "fetch_article_html",
     "host_allowed",
@@ -140,7 +143,17 @@ def _check_url(url: URL, allowed_hosts: Collection[str]) -> str:
     return _normalise_host(host)
 
 
-async def _pinned_address(host: str, resolver: Resolver, allow_private: bool) -> str:
+PrivatePolicy = bool | Collection[str]
+"""``allow_private``: refuse all non-public addresses (False), accept all (True), or accept these."""
+
+
+def _private_ok(address: str, allow_private: PrivatePolicy) -> bool:
+    if isinstance(allow_private, bool):
+        return allow_private
+    return address.split("%", 1)[0] in allow_private
+
+
+async def _pinned_address(host: str, resolver: Resolver, allow_private: PrivatePolicy) -> str:
     """Resolve once and check every address; the first one is the one we connect to."""
     try:
         literal = ipaddress.ip_address(host)
@@ -150,8 +163,8 @@ async def _pinned_address(host: str, resolver: Resolver, allow_private: bool) ->
         addresses = [str(literal)]
     if not addresses:
         raise FetchError(host, "host resolved to no address")
-    if not allow_private:
-        bad = [a for a in addresses if is_forbidden_address(a)]
+    if allow_private is not True:
+        bad = [a for a in addresses if is_forbidden_address(a) and not _private_ok(a, allow_private)]
         if bad:
             raise ArticleNotAllowed(f"{host} resolves to a non-public address ({bad[0]})")
     return addresses[0]
@@ -183,7 +196,7 @@ async def fetch_article_html(
     timeout: float,  # noqa: ASYNC109 - the API the handlers call; applied via asyncio.timeout
     max_bytes: int,
     resolver: Resolver | None = None,
-    allow_private: bool = False,
+    allow_private: PrivatePolicy = False,
     user_agent: str | None = None,
 ) -> tuple[str, str]:
     """Fetch ``url`` under the rules above; return (decoded HTML, final URL after redirects)."""

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from aiogram.utils.formatting import Bold, Italic, Text, TextLink, as_line
+from aiogram.utils.formatting import Bold, Italic, Strikethrough, Text, TextLink, as_line
 
 from bot.callbacks import ArticleCb
 from bot.domain import Urgency
@@ -42,6 +42,8 @@ class AlertView:
     url: str | None = None
     article_id: int | None = None
     body: str | None = None
+    corrected: bool = False  # the headline is an editor's correction: say so on the first line
+    kind: str = "story"  # alerts.kind; "digest" is rendered by bot.delivery.digest_render.render_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,9 @@ def shorten(text: str, limit: int) -> str:
 def render_alert(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessage:
     badge = t(f"badge.{view.urgency.value}", lang)
     lines: list[Text] = [as_line(Bold(badge), " | ", Bold(shorten(view.headline, MAX_HEADLINE)), end="")]
+    if view.corrected:
+        headline = Bold(shorten(view.headline, MAX_HEADLINE))
+        lines[0] = as_line(Bold(badge), " | ", Italic(t("push.corrected", lang)), " ", headline, end="")
     if view.body:
         lines.append(Text(shorten(view.body, 1500)))
     meta: list[str] = []
@@ -103,6 +108,19 @@ def render_alert(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessage
         reply_markup=markup,
         disable_notification=not view.urgency.is_breaking,
         link_preview=LinkPreviewOptions(is_disabled=view.url is None, url=view.url, prefer_small_media=True),
+    )
+
+
+def render_retraction(view: AlertView, *, lang: str) -> RenderedMessage:
+    """What a retracted copy becomes when it is too old to delete (≥ 48 h): a notice, the headline
+    struck through, no buttons (editing without ``reply_markup`` removes the keyboard) and no preview."""
+    node = Text(Bold(t("push.retracted", lang)), "\n", Strikethrough(shorten(view.headline, MAX_HEADLINE)))
+    return RenderedMessage(
+        text=node.as_html(),
+        plain=node.render()[0],
+        reply_markup=None,
+        disable_notification=True,
+        link_preview=LinkPreviewOptions(is_disabled=True),
     )
 
 

@@ -202,10 +202,14 @@ class SampleNewsroom:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def sources_toml(self, *, interval_seconds: int = 2) -> str:
-        """A sources file for this newsroom: its RSS feed and its HTML ticker, with topics."""
+    def sources_toml(self, *, interval_seconds: int = 2, ticker: bool = False) -> str:
+        """A sources file for this newsroom: its RSS feed, with topics; with ``ticker=True`` also its
+        home-page HTML ticker as a second source (the same stories, so they dedup as near-duplicates)."""
         category_map = ", ".join(f'"{ar}" = "{slug}"' for ar, slug in CATEGORIES.items())
-        return SOURCES_TEMPLATE.format(url=self.url, interval=interval_seconds, category_map=category_map)
+        text = SOURCES_TEMPLATE.format(url=self.url, interval=interval_seconds, category_map=category_map)
+        if ticker:
+            text += TICKER_TEMPLATE.format(url=self.url, interval=interval_seconds)
+        return text
 
 
 SOURCES_TEMPLATE = """
@@ -245,4 +249,19 @@ kind = "rss"
 url = "{url}/feed.xml"
 interval_seconds = {interval}
 category_map = {{ {category_map} }}
+"""
+
+TICKER_TEMPLATE = """
+[[sources]]
+name = "sample-ticker"
+kind = "html"
+url = "{url}/"
+interval_seconds = {interval}
+
+[sources.html]
+item = "div.ticker li"
+title = "a"
+link = "a"
+urgent_class = "urgent"
+body = "div.news-text"
 """

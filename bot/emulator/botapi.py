@@ -25,7 +25,7 @@ from typing import Any
 from bot.domain import ChatKind
 from bot.emulator import errors as E
 from bot.emulator.errors import ApiError
-from bot.emulator.interceptor import INTERCEPTED_METHODS, InterceptedCall
+from bot.emulator.interceptor import INTERCEPTED_METHODS, ConnectionReset, InterceptedCall
 from bot.emulator.model import Membership, MemberStatus, MessageRecord, WebhookConfig, member_to_api
 from bot.emulator.state import DELETE_WINDOW, TOKEN_SHAPE, Emulator
 from bot.emulator.tghtml import HtmlParseError, TextLengthError, prepare_text
@@ -158,6 +158,9 @@ async def handle(
     name = canonical_name(method) or method
     try:
         result = await _dispatch(emulator, token, method, raw)
+    except ConnectionReset:
+        emulator.record_call(name, loggable(raw), 0, "connection reset (injected)")
+        raise
     except ApiError as error:
         emulator.record_call(name, loggable(raw), error.code, error.description)
         return error.code, error.envelope(), error.headers()

@@ -426,6 +426,94 @@ class EmulatorClient:
         result: dict[str, Any] = await self._call("POST", "/faults", body=body)
         return result
 
+    async def inject(
+        self,
+        kind: str,
+        *,
+        method: str | None = None,
+        chat_id: int | str | None = None,
+        times: int = 1,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+        chat_type: str | None = None,
+    ) -> dict[str, Any]:
+        """A named fault with Telegram's exact error: ``blocked``, ``deactivated``, ``kicked``,
+        ``not_member``, ``migrated`` (give ``migrate_to_chat_id``), ``flood``, ``server_error``,
+        ``bad_gateway``, ``bad_html``."""
+        body = {
+            "kind": kind,
+            "method": method,
+            "chat_id": chat_id,
+            "times": times,
+            "retry_after": retry_after,
+            "migrate_to_chat_id": migrate_to_chat_id,
+            "chat_type": chat_type,
+        }
+        result: dict[str, Any] = await self._call("POST", "/faults", body=body)
+        return result
+
+    async def inject_timeout(
+        self,
+        delay_seconds: float,
+        *,
+        method: str | None = None,
+        chat_id: int | str | None = None,
+        times: int = 1,
+        error_code: int | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Answer matching calls only after ``delay_seconds`` (past the client's timeout). With
+        ``error_code`` the late answer is that error and nothing happens; without, the call runs late."""
+        body = {
+            "action": "delay",
+            "delay_seconds": delay_seconds,
+            "method": method,
+            "chat_id": chat_id,
+            "times": times,
+            "error_code": error_code,
+            "description": description,
+        }
+        result: dict[str, Any] = await self._call("POST", "/faults", body=body)
+        return result
+
+    async def inject_reset(
+        self, *, method: str | None = None, chat_id: int | str | None = None, times: int = 1
+    ) -> dict[str, Any]:
+        """Drop the connection of matching calls without an answer (nothing happens)."""
+        body = {"action": "reset", "method": method, "chat_id": chat_id, "times": times}
+        result: dict[str, Any] = await self._call("POST", "/faults", body=body)
+        return result
+
+    async def set_rate_limits(
+        self,
+        *,
+        global_rate: float | None = None,
+        paid_rate: float | None = None,
+        burst_seconds: float | None = None,
+        per_chat_rate: float | None = None,
+        per_chat_burst: float | None = None,
+        group_per_minute: int | None = None,
+    ) -> dict[str, Any]:
+        """Enforce Telegram-like flood limits (omitted values keep their defaults); resets counters."""
+        body = {
+            "global_rate": global_rate,
+            "paid_rate": paid_rate,
+            "burst_seconds": burst_seconds,
+            "per_chat_rate": per_chat_rate,
+            "per_chat_burst": per_chat_burst,
+            "group_per_minute": group_per_minute,
+        }
+        result: dict[str, Any] = await self._call("PUT", "/ratelimits", body=body)
+        return result
+
+    async def rate_limits(self) -> dict[str, Any]:
+        """``{"enabled", "config", "stats": {"accepted", "limited", "by_scope", "accepted_span_seconds"}}``."""
+        result: dict[str, Any] = await self._call("GET", "/ratelimits")
+        return result
+
+    async def clear_rate_limits(self) -> None:
+        await self._call("DELETE", "/ratelimits")
+
     async def faults(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._call("GET", "/faults")
         return result

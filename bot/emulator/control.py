@@ -16,12 +16,27 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.domain import ChatKind
+from bot.emulator import errors as E
 from bot.emulator.errors import ApiError, EmulatorError
+from bot.emulator.interceptor import FAULT_ACTIONS
 from bot.emulator.model import MemberStatus
+from bot.emulator.ratelimit import LimitConfig
 from bot.emulator.state import Emulator
 
 PREFIX = "/_emulator"
 MAX_WAIT = 60.0
+FAULT_KINDS = (
+    "blocked",
+    "deactivated",
+    "kicked",
+    "not_member",
+    "migrated",
+    "flood",
+    "server_error",
+    "bad_gateway",
+    "bad_html",
+)
+"""Named faults for ``POST /_emulator/faults`` ``{"kind": ...}``: Telegram's exact error for each."""
 
 _T = TypeVar("_T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -128,6 +143,9 @@ class ControlApi:
             web.get(f"{p}/faults", self.faults),
             web.post(f"{p}/faults", self.add_fault),
             web.delete(f"{p}/faults", self.clear_faults),
+            web.get(f"{p}/ratelimits", self.rate_limits),
+            web.put(f"{p}/ratelimits", self.set_rate_limits),
+            web.delete(f"{p}/ratelimits", self.clear_rate_limits),
         ]
 
     # --- bot, reset, time ------------------------------------------------------------------------
@@ -323,25 +341,78 @@ class ControlApi:
 
     async def add_fault(self, request: web.Request) -> web.Response:
         data = await _body(request)
-        code = _int(data.get("error_code"), "error_code")
-        retry_after = _opt_int(data.get("retry_after"), "retry_after")
-        if code == 429 and retry_after is not None:
-            error = ApiError.too_many_requests(retry_after)
-        else:
-            parameters = {"retry_after": retry_after} if retry_after is not None else None
-            error = ApiError(code, _str(data, "description"), parameters=parameters)
+        action = str(data.get("action") or "error")
+        if action not in FAULT_ACTIONS:
+            raise EmulatorError(f"action must be one of {', '.join(FAULT_ACTIONS)}")
         chat_ref = data.get("chat_id")
+        chat_id = chat_ref if isinstance(chat_ref, int | str) else None
+        error: ApiError | None = None
+        if data.get("kind"):
+            error = self._preset(str(data["kind"]), data, chat_id)
+        elif data.get("error_code") is not None:
+            code = _int(data.get("error_code"), "error_code")
+            retry_after = _opt_int(data.get("retry_after"), "retry_after")
+            if code == 429 and retry_after is not None:
+                error = ApiError.too_many_requests(retry_after)
+            else:
+                parameters = {"retry_after": retry_after} if retry_after is not None else None
+                error = ApiError(code, _str(data, "description"), parameters=parameters)
+        elif action == "error":
+            raise EmulatorError("give error_code (+ description) or kind")
+        delay = _float(data.get("delay_seconds"), "delay_seconds", 0.0)
+        if action == "delay" and delay <= 0:
+            raise EmulatorError("a delay fault needs delay_seconds > 0")
         rule = self.emu.faults.inject(
             error,
             method=data.get("method"),
-            chat_id=chat_ref if isinstance(chat_ref, int | str) else None,
+            chat_id=chat_id,
             times=_int(data.get("times", 1), "times"),
+            action=action,
+            delay=delay,
         )
         return ok(rule.snapshot(), 201)
+
+    def _preset(self, kind: str, data: dict[str, Any], chat_id: int | str | None) -> ApiError:
+        """Telegram's exact error for a named situation (see ``FAULT_KINDS``)."""
+        chat_kind = str(data.get("chat_type") or "")
+        if not chat_kind and isinstance(chat_id, int) and chat_id in self.emu.chats:
+            chat_kind = self.emu.chats[chat_id].kind.value
+        chat_kind = chat_kind if chat_kind in ("group", "supergroup", "channel") else "group"
+        if kind == "blocked":
+            return ApiError.forbidden(E.BLOCKED)
+        if kind == "deactivated":
+            return ApiError.forbidden(E.DEACTIVATED)
+        if kind == "kicked":
+            return ApiError.forbidden(E.kicked_from(chat_kind))
+        if kind == "not_member":
+            return ApiError.forbidden(E.not_member_of(chat_kind))
+        if kind == "migrated":
+            return ApiError.migrated(_int(data.get("migrate_to_chat_id"), "migrate_to_chat_id"))
+        if kind == "flood":
+            return ApiError.too_many_requests(_int(data.get("retry_after", 1), "retry_after"))
+        if kind == "server_error":
+            return ApiError(500, "Internal Server Error")
+        if kind == "bad_gateway":
+            return ApiError(502, "Bad Gateway")
+        if kind == "bad_html":
+            return ApiError.bad_request(E.CANT_PARSE_ENTITIES + 'Unsupported start tag "p" at byte offset 0')
+        raise EmulatorError(f"kind must be one of {', '.join(FAULT_KINDS)}")
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.emu.faults.clear()
         return ok(True)
+
+    # --- rate limits -----------------------------------------------------------------------------
+    async def rate_limits(self, request: web.Request) -> web.Response:
+        return ok(self.emu.limits.snapshot())
+
+    async def set_rate_limits(self, request: web.Request) -> web.Response:
+        self.emu.limits.configure(LimitConfig.from_json(await _body(request)))
+        return ok(self.emu.limits.snapshot())
+
+    async def clear_rate_limits(self, request: web.Request) -> web.Response:
+        self.emu.limits.disable()
+        return ok(self.emu.limits.snapshot())
 
 
 @web.middleware

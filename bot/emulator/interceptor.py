@@ -3,16 +3,26 @@
 Before the emulator executes a send, edit or delete (see :data:`INTERCEPTED_METHODS`) it asks each
 registered :class:`Interceptor`, in order, whether to let the call through. The first one that returns
 an :class:`~bot.emulator.errors.ApiError` wins: that error is the response (a 429 also gets the
-``Retry-After`` header), the call is logged like any other, and no state changes. Interceptors see the
-call *before* validation, the way a flood limit in front of Telegram would.
+``Retry-After`` header), the call is logged like any other, and no state changes. An interceptor may
+also take its time (a slow server) or raise :class:`ConnectionReset` (the HTTP layer then drops the
+connection without answering). Interceptors see the call *before* validation, the way a flood limit in
+front of Telegram would.
 
-:class:`FaultInjector` is the one interceptor shipped here: scripted one-shot (or n-shot) errors, used by
-tests and exposed through the control API. A full Telegram-like limiter (per chat, per group per
-minute, global) is meant to be another :class:`Interceptor` plugged into the same list.
+:class:`FaultInjector` scripts n-shot faults, used by tests and exposed through the control API:
+
+* ``error`` — answer with an :class:`ApiError` (5xx, 403 blocked/kicked, a migration, a 429 …);
+* ``delay`` — wait ``delay`` seconds first (past the client's timeout), then answer ``error`` if one
+  is given, else execute the call late — as a slow Telegram does, which is why a timed-out send may
+  still have been delivered;
+* ``reset`` — close the connection without an answer (the client sees a reset / disconnect).
+
+:class:`bot.emulator.ratelimit.RateLimiter` (Telegram's flood limits) is the other interceptor; the
+emulator asks the fault injector first, then the limiter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +46,13 @@ class InterceptedCall:
     at: datetime
 
 
+FAULT_ACTIONS = ("error", "delay", "reset")
+
+
+class ConnectionReset(Exception):
+    """Raised by an interceptor: drop the HTTP connection without answering."""
+
+
 class Interceptor(Protocol):
     async def intercept(self, call: InterceptedCall) -> ApiError | None:
         """Return an error to answer instead of executing the call, or ``None`` to let it through."""
@@ -45,11 +62,13 @@ class Interceptor(Protocol):
 @dataclass(slots=True)
 class FaultRule:
     id: int
-    error: ApiError
+    error: ApiError | None  # None only for "delay" (execute late) and "reset"
     method: str | None = None  # None matches every intercepted method
     chat_id: int | str | None = None  # None matches every chat
     remaining: int = 1
     hits: list[datetime] = field(default_factory=list)
+    action: str = "error"
+    delay: float = 0.0
 
     def matches(self, call: InterceptedCall) -> bool:
         return (
@@ -65,7 +84,9 @@ class FaultRule:
             "chat_id": self.chat_id,
             "remaining": self.remaining,
             "hits": len(self.hits),
-            "error": self.error.envelope(),
+            "action": self.action,
+            "delay_seconds": self.delay,
+            "error": self.error.envelope() if self.error is not None else None,
         }
 
 
@@ -78,13 +99,19 @@ class FaultInjector:
 
     def inject(
         self,
-        error: ApiError,
+        error: ApiError | None,
         *,
         method: str | None = None,
         chat_id: int | str | None = None,
         times: int = 1,
+        action: str = "error",
+        delay: float = 0.0,
     ) -> FaultRule:
-        rule = FaultRule(next(self._ids), error, method, chat_id, times)
+        if action not in FAULT_ACTIONS:
+            raise ValueError(f"unknown fault action {action!r}")
+        if action == "error" and error is None:
+            raise ValueError("an error fault needs an error")
+        rule = FaultRule(next(self._ids), error, method, chat_id, times, action=action, delay=delay)
         self.rules.append(rule)
         return rule
 
@@ -96,5 +123,9 @@ class FaultInjector:
             if rule.matches(call):
                 rule.remaining -= 1
                 rule.hits.append(call.at)
+                if rule.action == "reset":
+                    raise ConnectionReset(f"fault rule {rule.id}")
+                if rule.action == "delay":
+                    await asyncio.sleep(rule.delay)
                 return rule.error
         return None

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.emulator import botapi
 from bot.emulator.control import ControlApi, control_errors
 from bot.emulator.errors import EmulatorError
+from bot.emulator.interceptor import ConnectionReset
 from bot.emulator.state import Emulator
 from bot.emulator.webhook import WebhookWorker
 
@@ -55,12 +56,18 @@ async def read_params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-async def bot_api(request: web.Request) -> web.Response:
+async def bot_api(request: web.Request) -> web.StreamResponse:
     emulator = request.app[EMULATOR_KEY]
     params = await read_params(request)
-    status, body, headers = await botapi.handle(
-        emulator, request.match_info["token"], request.match_info.get("method", ""), params
-    )
+    try:
+        status, body, headers = await botapi.handle(
+            emulator, request.match_info["token"], request.match_info.get("method", ""), params
+        )
+    except ConnectionReset:
+        # an injected fault: drop the connection without an answer, as a reset network would
+        if request.transport is not None:
+            request.transport.abort()
+        raise web.HTTPInternalServerError() from None
     # Exactly "application/json", no charset parameter: what the real server sends.
     return web.Response(
         body=_dumps(body).encode("utf-8"),

@@ -47,6 +47,7 @@ from bot.emulator.model import (
     full_rights,
     member_to_api,
 )
+from bot.emulator.ratelimit import RateLimiter
 from bot.emulator.tghtml import utf16_len
 
 TOKEN_SHAPE = re.compile(r"^(\d{1,20}):([A-Za-z0-9_-]{1,100})$")
@@ -100,7 +101,9 @@ class Emulator:
         self.privacy_mode = privacy_mode
         self.webhook_retry_delays = webhook_retry_delays
         self.faults = FaultInjector()
-        self.interceptors: list[Interceptor] = [self.faults]
+        self.limits = RateLimiter(self.clock)
+        """Telegram-like flood limits; off until configured (``limits.configure(LimitConfig(...))``)."""
+        self.interceptors: list[Interceptor] = [self.faults, self.limits]
         """Asked in order before every send/edit/delete; the fault injector is always first."""
         self._skew = timedelta(0)
         self._changed = asyncio.Event()
@@ -129,8 +132,9 @@ class Emulator:
         self._terminated_polls: set[int] = set()
 
     def reset(self) -> None:
-        """Forget every user, chat, message, update, answer, call and injected fault; keep the bot."""
+        """Forget every user, chat, message, update, answer, call, injected fault and rate limit; keep the bot."""
         self.faults.clear()
+        self.limits.disable()
         self._init_world()
         self.notify()
 

@@ -28,7 +28,7 @@ on ``tests/data/dedup_pairs.tsv``; the test prints precision and recall.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -172,14 +172,19 @@ def similarity(a: str, b: str) -> float:
     sb, nb, pb = _features(b)
     if not sa or not sb:
         return 0.0
-    remaining = list(sb)
-    matched = 0
-    for word in sa:
-        for k, other in enumerate(remaining):
-            if _close(word, other):
-                matched += 1
-                del remaining[k]
-                break
+    # exact matches first (set intersection: cheap), then one-edit spelling variants among the rest
+    set_a, set_b = set(sa), set(sb)
+    matched = len(set_a & set_b)
+    remaining = [w for w in sb if w not in set_a and len(w) >= 4 and not w.isdigit()]
+    if remaining:
+        for word in sa:
+            if word in set_b or len(word) < 4 or word.isdigit():
+                continue
+            for k, other in enumerate(remaining):
+                if _close(word, other):
+                    matched += 1
+                    del remaining[k]
+                    break
     containment = matched / min(len(sa), len(sb))
     dice = 2 * matched / (len(sa) + len(sb))
     score = CONTAINMENT_WEIGHT * containment + (1 - CONTAINMENT_WEIGHT) * dice
@@ -213,6 +218,12 @@ class KnownStory:
     title_key: str
     headline: str
     detected_at: datetime
+    story_id: int | None = None  # the story this one already belongs to (None: it is a first sighting)
+
+    @property
+    def root_id(self) -> int:
+        """The first sighting of this story: what a new update or duplicate should link to."""
+        return self.story_id if self.story_id is not None else self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,31 +257,137 @@ class StoryDecision:
     reason: str = ""
 
 
+class StoryIndex:
+    """Recent stories indexed for :func:`decide`: exact keys per source, and word postings.
+
+    Why: a deployment keeps tens of thousands of stories inside the window; comparing every candidate
+    with every one of them (similarity is the costly part) made a 20-item baseline take seconds. The
+    index answers "seen" by dictionary lookups and offers for similarity only stories that share at
+    least one content word *skeleton* (the stemmed word without the long vowels ``ا و ي``, so the
+    spelling variants the fuzzy matcher accepts — ``ترمب``/``ترامب`` — meet here too). A pair that
+    shares no content word cannot reach the threshold, so decisions do not change (a test checks it
+    on the labelled pairs).
+    """
+
+    def __init__(self, stories: Iterable[KnownStory] = ()) -> None:
+        self._stories: dict[int, KnownStory] = {}
+        self._guid: dict[tuple[str, str], KnownStory] = {}
+        self._url: dict[tuple[str, str], KnownStory] = {}
+        self._title: dict[tuple[str, str], list[KnownStory]] = {}
+        self._postings: dict[str, set[int]] = {}
+        for story in stories:
+            self.add(story)
+
+    def __len__(self) -> int:
+        return len(self._stories)
+
+    def __iter__(self) -> Iterator[KnownStory]:
+        return iter(self._stories.values())
+
+    def get(self, story_id: int) -> KnownStory | None:
+        return self._stories.get(story_id)
+
+    def add(self, story: KnownStory) -> None:
+        self._stories[story.id] = story
+        if story.guid:
+            self._guid.setdefault((story.source_name, story.guid), story)
+        if story.canonical_url:
+            self._url.setdefault((story.source_name, story.canonical_url), story)
+        self._title.setdefault((story.source_name, story.title_key), []).append(story)
+        for key in _skeletons(story.headline):
+            self._postings.setdefault(key, set()).add(story.id)
+
+    def replace(self, story: KnownStory) -> None:
+        """Swap in a revised story (same id: a new headline); exact keys keep pointing at it."""
+        old = self._stories.get(story.id)
+        if old is not None:
+            bucket = self._title.get((old.source_name, old.title_key), [])
+            self._title[(old.source_name, old.title_key)] = [k for k in bucket if k.id != old.id]
+            for key in _skeletons(old.headline):
+                self._postings.get(key, set()).discard(old.id)
+            for index in (self._guid, self._url):
+                for k, v in list(index.items()):
+                    if v.id == old.id:
+                        index[k] = story
+        self._stories[story.id] = story
+        self._title.setdefault((story.source_name, story.title_key), []).append(story)
+        for key in _skeletons(story.headline):
+            self._postings.setdefault(key, set()).add(story.id)
+
+    def seen(self, candidate: Candidate) -> tuple[KnownStory, str] | None:
+        """The same source's story with this guid or canonical URL (any age), and which key matched."""
+        if candidate.guid and (k := self._guid.get((candidate.source_name, candidate.guid))):
+            return k, "same guid"
+        if candidate.canonical_url and (k := self._url.get((candidate.source_name, candidate.canonical_url))):
+            return k, "same url"
+        return None
+
+    def same_title(self, candidate: Candidate) -> list[KnownStory]:
+        return self._title.get((candidate.source_name, candidate.title_key), [])
+
+    def similar_candidates(self, headline: str) -> list[KnownStory]:
+        """Stories that could reach the threshold: sharing two content words, or one when either
+        headline has fewer than three (with three or more, one shared word scores at most 1/3)."""
+        keys = _skeletons(headline)
+        shared: dict[int, int] = {}
+        for key in keys:
+            for story_id in self._postings.get(key, ()):
+                shared[story_id] = shared.get(story_id, 0) + 1
+        short = len(keys) < 3
+        return [
+            self._stories[i]
+            for i in sorted(shared)
+            if shared[i] >= 2 or short or len(_skeletons(self._stories[i].headline)) < 3
+        ]
+
+
+_LONG_VOWELS = str.maketrans("", "", "اوي")
+
+
+@lru_cache(maxsize=8192)
+def _skeletons(headline: str) -> frozenset[str]:
+    words, _, _ = _features(headline)
+    out = set()
+    for word in words:
+        if word.isdigit():
+            out.add(word)  # numbers count as matched words in similarity, so they count here too
+            continue
+        skeleton = word.translate(_LONG_VOWELS)
+        out.add(skeleton if len(skeleton) >= 2 else word)
+    return frozenset(out)
+
+
 def decide(
     candidate: Candidate,
-    recent: Sequence[KnownStory],
+    recent: Sequence[KnownStory] | StoryIndex,
     *,
     now: datetime,
     window: timedelta,
     threshold: float = THRESHOLD,
 ) -> StoryDecision:
-    """Decide what ``candidate`` is, given the stories storage knows (see module docstring)."""
-    now = as_utc(now)
-    in_window = [k for k in recent if now - as_utc(k.detected_at) <= window]
+    """Decide what ``candidate`` is, given the stories storage knows (see module docstring).
 
-    for known in recent:
-        if known.source_name != candidate.source_name:
-            continue
-        if candidate.guid and known.guid == candidate.guid:
-            return StoryDecision(Decision.SEEN, known.id, 1.0, "same guid")
-        if candidate.canonical_url and known.canonical_url == candidate.canonical_url:
-            return StoryDecision(Decision.SEEN, known.id, 1.0, "same url")
-    for known in in_window:
-        if known.source_name == candidate.source_name and known.title_key == candidate.title_key:
+    ``recent`` may be a plain sequence or a :class:`StoryIndex` of it (same decisions, much faster
+    when many stories are recent).
+    """
+    now = as_utc(now)
+    index = recent if isinstance(recent, StoryIndex) else StoryIndex(recent)
+
+    def in_window(k: KnownStory) -> bool:
+        return now - as_utc(k.detected_at) <= window
+
+    hit = index.seen(candidate)
+    if hit is not None:
+        return StoryDecision(Decision.SEEN, hit[0].id, 1.0, hit[1])
+    for known in index.same_title(candidate):
+        if in_window(known):
             return StoryDecision(Decision.SEEN, known.id, 1.0, "same title")
 
     best: tuple[float, int, datetime, KnownStory] | None = None
-    for known in in_window:
+    nearby = index.similar_candidates(candidate.headline) if threshold <= 1.0 else []  # inf: identity only
+    for known in nearby:
+        if not in_window(known):
+            continue
         score = similarity(candidate.headline, known.headline)
         if score < threshold:
             continue

@@ -7,15 +7,23 @@ Feed stories (ingestion), editors' /alert and the CMS API all call :func:`create
 * Planning is one ``INSERT … SELECT`` per recipient kind, executed by the database: memory does not
   grow with the number of subscribers, and the unique key (alert, chat, thread) makes planning
   idempotent — running it twice, or concurrently, never plans a recipient twice.
-* Recipients: every active subscriber with a subscription to any of the alert's topics (``urgent``
-  level subscriptions only get flash/urgent alerts), and every active channel fed one of its topics.
+* Recipients of a flash/urgent alert: every active subscriber with a subscription (any level) to any
+  of the alert's topics, and every active channel / forum thread fed one of its topics. Quiet hours
+  are ignored.
+* Recipients of a normal alert: only ``all``-level subscriptions (no channels). A subscriber inside
+  their quiet hours (``quiet_start``/``quiet_end``, minutes after midnight in the subscriber's
+  ``timezone``) gets the delivery with ``next_attempt_at`` at the end of the window.
+* A retracted alert plans nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Integer, Table, and_, literal, or_, select, update
+from sqlalchemy import Integer, Select, String, Table, and_, case, cast, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -88,67 +96,160 @@ async def create_alert(session: AsyncSession, request: AlertRequest, clock: Cloc
 
 
 async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) -> int:
-    """Create one pending delivery per recipient of ``alert_id``; returns how many were added."""
+    """Create one pending delivery per recipient of ``alert_id``; returns how many were added.
+
+    Runs entirely in the database (``INSERT … SELECT``): no subscriber row is loaded into Python, so
+    memory does not depend on the audience. Normal items are planned per subscriber time zone (the
+    number of distinct zones is bounded, not the number of subscribers) so quiet hours can be
+    evaluated in local time even on SQLite, which has no time-zone support.
+    """
     alert = await session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id}")
+    if alert.state == AlertState.RETRACTED:
+        return 0
     urgency = Urgency(alert.urgency)
     now = clock.now()
     topic_ids = select(alert_topics.c.topic_id).where(alert_topics.c.alert_id == alert_id)
-    level_ok = literal(True) if urgency.is_breaking else Subscription.level == "all"
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
 
-    columns = [
-        "alert_id",
-        "chat_id",
-        "thread_id",
-        "subscriber_id",
-        "channel_id",
-        "priority",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-        "updated_at",
-    ]
-    common = (
+    def subscribers(next_attempt: Any, *where: Any) -> Select[Any]:
+        return (
+            select(
+                literal(alert_id, Integer),
+                Subscriber.chat_id,
+                Subscription.thread_id,
+                Subscriber.id,
+                literal(None, Integer),
+                *_common(urgency, now, next_attempt),
+            )
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscriber.active.is_(True), Subscription.topic_id.in_(topic_ids), *where)
+            .distinct()
+        )
+
+    added = 0
+    if urgency.is_breaking:
+        # flash/urgent: every level, every channel, quiet hours ignored
+        added += await _insert(session, subscribers(_at(now)))
+        channels = (
+            select(
+                literal(alert_id, Integer),
+                Channel.chat_id,
+                Channel.thread_id,
+                literal(None, Integer),
+                Channel.id,
+                *_common(urgency, now, _at(now)),
+            )
+            .join(channel_topics, channel_topics.c.channel_id == Channel.id)
+            .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids))
+            .distinct()
+        )
+        added += await _insert(session, channels)
+    else:
+        # normal: only "all"-level subscriptions; deferred to the end of the subscriber's quiet hours
+        level_all = Subscription.level == "all"
+        added += await _insert(session, subscribers(_at(now), level_all, ~_has_quiet_hours()))
+        zones = (
+            select(Subscriber.timezone)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscriber.active.is_(True),
+                Subscription.topic_id.in_(topic_ids),
+                level_all,
+                _has_quiet_hours(),
+            )
+            .distinct()
+        )
+        for zone in list(await session.scalars(zones)):
+            minute = local_minute(now, zone)
+            base = now.replace(second=0, microsecond=0)
+            wait = (Subscriber.quiet_end - minute + 1440) % 1440
+            next_attempt = case(
+                (_in_quiet_hours(minute), _plus_minutes(dialect, base, wait)), else_=_at(now)
+            )
+            added += await _insert(
+                session,
+                subscribers(next_attempt, level_all, _has_quiet_hours(), Subscriber.timezone == zone),
+            )
+    alert.planned_at = now
+    return added
+
+
+_PLAN_COLUMNS = (
+    "alert_id",
+    "chat_id",
+    "thread_id",
+    "subscriber_id",
+    "channel_id",
+    "priority",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _at(moment: datetime) -> Any:
+    return literal(moment, DELIVERIES.c.next_attempt_at.type)
+
+
+def _common(urgency: Urgency, now: datetime, next_attempt: Any) -> tuple[Any, ...]:
+    return (
         literal(urgency.rank, Integer),
         literal(DeliveryStatus.PENDING.value),
         literal(0, Integer),
-        literal(now, DELIVERIES.c.next_attempt_at.type),
-        literal(now, DELIVERIES.c.created_at.type),
-        literal(now, DELIVERIES.c.updated_at.type),
+        next_attempt,
+        _at(now),
+        _at(now),
     )
-    subscribers = (
-        select(
-            literal(alert_id, Integer),
-            Subscriber.chat_id,
-            Subscription.thread_id,
-            Subscriber.id,
-            literal(None, Integer),
-            *common,
-        )
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscriber.active.is_(True), Subscription.topic_id.in_(topic_ids), level_ok)
-        .distinct()
+
+
+async def _insert(session: AsyncSession, query: Select[Any]) -> int:
+    return await insert_ignore_from_select(session, DELIVERIES, _PLAN_COLUMNS, query)
+
+
+def _has_quiet_hours() -> Any:
+    return and_(
+        Subscriber.quiet_start.is_not(None),
+        Subscriber.quiet_end.is_not(None),
+        Subscriber.quiet_start != Subscriber.quiet_end,
     )
-    channels = (
-        select(
-            literal(alert_id, Integer),
-            Channel.chat_id,
-            Channel.thread_id,
-            literal(None, Integer),
-            Channel.id,
-            *common,
-        )
-        .join(channel_topics, channel_topics.c.channel_id == Channel.id)
-        .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids))
-        .distinct()
+
+
+def _in_quiet_hours(minute: int) -> Any:
+    """The window [start, end) in local minutes; it wraps midnight when start > end."""
+    start, end = Subscriber.quiet_start, Subscriber.quiet_end
+    return or_(
+        and_(start < end, start <= minute, end > minute),
+        and_(start > end, or_(start <= minute, end > minute)),
     )
-    added = 0
-    for query in (subscribers, channels):
-        added += await insert_ignore_from_select(session, DELIVERIES, columns, query)
-    alert.planned_at = now
-    return added
+
+
+def _plus_minutes(dialect: str, base: datetime, minutes: Any) -> Any:
+    """``base + minutes`` evaluated by the database, in the column's storage format."""
+    if dialect == "postgresql":
+        return _at(base) + func.make_interval(0, 0, 0, 0, 0, minutes)
+    # SQLite stores UTCDateTime as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC); base has whole minutes.
+    stamp = base.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    shifted = func.strftime(
+        "%Y-%m-%d %H:%M:%S", stamp, "+" + cast(minutes, String) + " minutes", type_=String
+    )
+    return shifted + ".000000"
+
+
+def local_minute(moment: datetime, zone: str | None) -> int:
+    """Minutes after local midnight of ``moment`` in ``zone`` (an unknown zone counts as UTC).
+
+    Quiet hours are stored in local minutes; a DST change inside the window shifts its end by the
+    DST offset (at most an hour, twice a year, for non-breaking items only).
+    """
+    try:
+        local = moment.astimezone(ZoneInfo(zone or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment.astimezone(UTC)
+    return local.hour * 60 + local.minute
 
 
 async def cancel_pending_for_chat(session: AsyncSession, chat_id: int, reason: str, clock: Clock) -> int:

@@ -87,6 +87,10 @@ class Fetcher:
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
         fetched_at = self._clock.now()
         async with self._host_limits[host]:
+            # another request to this host may have been throttled while this one queued for a slot
+            wait = self.host_paused_for(url)
+            if wait > 0:
+                raise SourceThrottled(name, f"host {host} asked us to back off; {wait:.0f}s left", wait)
             try:
                 async with self._session.get(url, headers=headers, timeout=timeout) as response:
                     if response.status in (429, 503):

@@ -344,3 +344,34 @@ def test_non_public_addresses_are_forbidden(address: str) -> None:
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
 def test_public_addresses_are_allowed(address: str) -> None:
     assert not is_forbidden_address(address)
+
+
+async def test_a_set_of_allowed_private_addresses_admits_only_those() -> None:
+    async def resolver(host: str) -> Sequence[str]:
+        return {
+            "news.test": ["127.0.0.1"],
+            "cdn.news.test": ["10.1.2.3"],
+            "mixed.news.test": ["127.0.0.1", "10.1.2.3"],
+        }[host]
+
+    allowed = {"127.0.0.1"}
+    assert await _pinned_address("news.test", resolver, allowed) == "127.0.0.1"
+    for host in ("cdn.news.test", "mixed.news.test"):
+        with pytest.raises(ArticleNotAllowed, match="non-public"):
+            await _pinned_address(host, resolver, allowed)
+    with pytest.raises(ArticleNotAllowed, match="non-public"):
+        await _pinned_address("news.test", resolver, set())
+
+
+async def test_a_redirect_to_a_private_address_outside_the_allowed_set_is_refused(
+    served: Served, session: aiohttp.ClientSession
+) -> None:
+    async def resolver(host: str) -> Sequence[str]:
+        return {"news.test": ["127.0.0.1"], "cdn.news.test": ["10.1.2.3"]}[host]
+
+    start = served.url(f"/redirect?to=http://cdn.news.test:{served.server.port}/page", host="news.test")
+    with pytest.raises(ArticleNotAllowed, match="non-public"):
+        await fetch(
+            start, session, allowed_hosts={"news.test"}, resolver=resolver, allow_private={"127.0.0.1"}
+        )
+    assert served.hits == ["/redirect"]

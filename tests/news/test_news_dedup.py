@@ -13,6 +13,7 @@ from bot.news.dedup import (
     Candidate,
     Decision,
     KnownStory,
+    StoryIndex,
     canonical_url,
     decide,
     similarity,
@@ -195,3 +196,38 @@ def test_different_story_is_new() -> None:
 def test_naive_datetimes_are_taken_as_utc() -> None:
     naive = KnownStory(1, "ticker", None, None, title_key("x"), TARIFF, datetime(2025, 7, 12, 11, 0))
     assert decide(_cand(REWORDED), [naive], now=NOW, window=WINDOW).decision is Decision.UPDATE
+
+
+def test_the_story_index_decides_exactly_like_comparing_with_every_story() -> None:
+    """The index only skips stories that share no content word; on every labelled pair (and against
+    all the other headlines at once) it must decide what brute-force similarity decides."""
+    rows = [
+        line.rstrip("\n").split("\t")
+        for line in PAIRS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    everything = [_known(i, a, source="wire") for i, (_l, _g, a, _b) in enumerate(rows, start=1)]
+    index = StoryIndex(everything)
+    for _label, _lang, a, b in rows:
+        brute = max(
+            ((similarity(b, k.headline), k.id) for k in everything if similarity(b, k.headline) >= THRESHOLD),
+            default=None,
+        )
+        single = decide(_cand(b), [_known(1, a, source="wire")], now=NOW, window=WINDOW)
+        assert (single.decision is Decision.DUPLICATE) == (similarity(a, b) >= THRESHOLD), (a, b)
+        result = decide(_cand(b), index, now=NOW, window=WINDOW)
+        if brute is None:
+            assert result.decision is Decision.NEW, b
+        else:
+            assert (result.decision, result.score) == (Decision.DUPLICATE, brute[0]), b
+
+
+def test_the_story_index_follows_a_revised_headline() -> None:
+    index = StoryIndex([_known(1, TARIFF, guid="g1")])
+    revised = _known(1, "البرلمان يقر الموازنة العامة", guid="g1")
+    index.replace(revised)
+    assert decide(
+        _cand("البرلمان يقر الموازنة العامة", guid="g2"), index, now=NOW, window=WINDOW
+    ).decision is (Decision.SEEN)
+    assert decide(_cand(TARIFF, guid="g3"), index, now=NOW, window=WINDOW).decision is Decision.NEW
+    assert decide(_cand("x", guid="g1"), index, now=NOW, window=WINDOW).story_id == 1
