@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
+import os
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -175,7 +176,9 @@ async def _serve(port_out: multiprocessing.connection.Connection, feeds: int, ch
     await site.start()
     port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
     port_out.send(port)
-    await asyncio.Event().wait()
+    parent = os.getppid()
+    while os.getppid() == parent:  # the bench was killed: do not linger as an orphan
+        await asyncio.sleep(1)
 
 
 def _main(port_out: multiprocessing.connection.Connection, feeds: int, changing_every: int) -> None:

@@ -20,6 +20,8 @@ Invariants:
 * Links point at the story's first sighting: ``story_id`` of an update or a near-duplicate is the root
   article (never a chain), and the root's ``revision`` counts the updates recorded against it — a
   rewording as a new ticker line, or the same item (same guid / URL) whose headline changed.
+* Decisions are made against an in-memory index of the recent stories (:class:`_RecentCache`),
+  refreshed incrementally and rebuilt every few minutes; a failed store discards it.
 * Every poll is counted in :data:`bot.metrics.POLLS`; ``SOURCE_LAST_SUCCESS`` and ``SOURCE_HEALTHY``
   follow the stored state.
 """
@@ -97,6 +99,30 @@ def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -
     return min(settings.max_backoff_seconds, base) * jitter
 
 
+RECENT_FULL_RELOAD = timedelta(minutes=5)
+RECENT_COMMIT_MARGIN = timedelta(seconds=10)
+
+
+@dataclass
+class _RecentCache:
+    """The recent stories the poller decides against, kept between polls.
+
+    Why: reloading (and re-indexing) every story of the window on each changed poll made one poll
+    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally from the rows
+    detected since the last refresh (minus :data:`RECENT_COMMIT_MARGIN` for another process's
+    transaction that committed a little later than it began), fully every :data:`RECENT_FULL_RELOAD`
+    (picks up other processes' revisions, deletions and very late commits, and drops what left the
+    window), and thrown away whenever a store fails (it may hold rows that were rolled back). This
+    process's own stories enter it directly. The database's unique keys stay the final judge of "new";
+    the cache only bounds how quickly *another process's* near-duplicate is recognised.
+    """
+
+    index: StoryIndex | None = None
+    span: timedelta = timedelta(0)  # widest dedup window covered
+    full_at: datetime | None = None
+    refreshed_at: datetime | None = None
+
+
 class Poller:
     def __init__(
         self,
@@ -113,6 +139,7 @@ class Poller:
         self._settings = settings
         self._on_alerts = on_alerts
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._recent = _RecentCache()
         # SQLite has one writer and takes the write lock at BEGIN (even to read): queue our own
         # transactions here instead of piling dozens of them onto busy_timeout ("database is locked").
         bind = sessionmaker.kw.get("bind")
@@ -192,13 +219,10 @@ class Poller:
         self, source_id: int, spec: SourceSpec, page: FetchedPage, items: Sequence[ClassifiedItem]
     ) -> PollOutcome:
         now = self._clock.now()
-        new = updates = duplicates = revisions = 0
-        alert_ids: list[int] = []
         async with self._db_gate, self._sessionmaker() as session, session.begin():
             source = await session.get(Source, source_id)
             if source is None:
                 return PollOutcome(source_id, "skipped")
-            baseline = not source.baseline_done
             source.last_polled_at = now
             source.last_success_at = now
             source.failure_count = 0
@@ -206,88 +230,119 @@ class Poller:
             source.healthy = True
             source.next_poll_at = None  # only a backoff sets it; the scheduler owns the normal cadence
             source.updated_at = now
-            if not page.not_modified:
-                source.etag = page.etag
-                source.last_modified = page.last_modified
             if page.not_modified:
                 return PollOutcome(source_id, "not_modified", source=spec.name, healthy=True)
-            topic_ids = {
-                slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()
-            }
+            source.etag = page.etag
+            source.last_modified = page.last_modified
             window = timedelta(hours=spec.dedup_window_hours)
-            recent = StoryIndex(await recent_stories(session, now - window))
-            roots = {k.id: k.root_id for k in recent}
-            for item in order_for_storage(items):
-                candidate = Candidate.from_classified(item, spec.name)
-                # a baseline pushes nothing, so only identity matters: skip the costly similarity
-                # search (a new source's backlog would otherwise be compared with every recent story)
-                decision = decide(
-                    candidate, recent, now=now, window=window, threshold=math.inf if baseline else THRESHOLD
-                )
-                if decision.decision is Decision.SEEN:
-                    if decision.story_id is not None and await _record_revision(
-                        session, source_id, decision.story_id, candidate, item, recent, now
-                    ):
-                        revisions += 1
-                    continue
-                story_id = None if decision.story_id is None else roots.get(decision.story_id)
-                article_id = await _insert_article(session, source_id, item, candidate, now, story_id)
-                if article_id is None:  # the unique keys say it exists: seen after all
-                    continue
-                if item.topics:
-                    await session.execute(
-                        article_topics.insert(),
-                        [
-                            {"article_id": article_id, "topic_id": topic_ids[s]}
-                            for s in item.topics
-                            if s in topic_ids
-                        ],
-                    )
-                recent.add(
-                    KnownStory(
-                        id=article_id,
-                        source_name=spec.name,
-                        guid=candidate.guid,
-                        canonical_url=candidate.canonical_url,
-                        title_key=candidate.title_key,
-                        headline=candidate.headline,
-                        detected_at=now,
-                        story_id=story_id,
-                    )
-                )
-                roots[article_id] = story_id or article_id
-                if decision.decision is Decision.UPDATE:
-                    updates += 1
-                    if story_id is not None:
-                        await _bump_revision(session, story_id, now)
-                    continue
-                if decision.decision is Decision.DUPLICATE:
-                    duplicates += 1
-                    continue
-                new += 1
-                if baseline or not item.urgency.is_breaking:
-                    continue
-                planned = await create_alert(
-                    session,
-                    AlertRequest(
-                        headline=item.headline,
-                        urgency=item.urgency,
-                        topics=tuple(s for s in item.topics if s in topic_ids),
-                        url=item.item.url,
-                        article_id=article_id,
-                        source_name=spec.name,
-                        published_at=item.item.published_at,
-                        detected_at=now,
-                    ),
-                    self._clock,
-                )
-                await plan_deliveries(session, planned.alert_id, self._clock)
-                alert_ids.append(planned.alert_id)
+            try:
+                recent = await self._recent_index(session, now, window)
+                outcome = await self._store_items(session, source, spec, items, recent, now)
+            except BaseException:
+                self._recent.index = None  # it may now hold rows that are being rolled back
+                raise
             source.baseline_done = True
-        status = "baseline" if baseline else "ok"
+            return outcome
+
+    async def _recent_index(self, session: AsyncSession, now: datetime, window: timedelta) -> StoryIndex:
+        cache = self._recent
+        stale = cache.full_at is None or now - cache.full_at > RECENT_FULL_RELOAD or now < cache.full_at
+        if cache.index is None or window > cache.span or stale:
+            cache.span = max(cache.span, window)
+            cache.index = StoryIndex(await recent_stories(session, now - cache.span))
+            cache.full_at = cache.refreshed_at = now
+            return cache.index
+        assert cache.refreshed_at is not None
+        for story in await recent_stories(session, min(now, cache.refreshed_at) - RECENT_COMMIT_MARGIN):
+            if cache.index.get(story.id) is None:
+                cache.index.add(story)
+        cache.refreshed_at = now
+        return cache.index
+
+    async def _store_items(
+        self,
+        session: AsyncSession,
+        source: Source,
+        spec: SourceSpec,
+        items: Sequence[ClassifiedItem],
+        recent: StoryIndex,
+        now: datetime,
+    ) -> PollOutcome:
+        """Decide and store every item, oldest first, inside the caller's transaction."""
+        baseline = not source.baseline_done
+        window = timedelta(hours=spec.dedup_window_hours)
+        topic_ids = {slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()}
+        new = updates = duplicates = revisions = 0
+        alert_ids: list[int] = []
+        for item in order_for_storage(items):
+            candidate = Candidate.from_classified(item, spec.name)
+            # a baseline pushes nothing, so only identity matters: skip the costly similarity
+            # search (a new source's backlog would otherwise be compared with every recent story)
+            decision = decide(
+                candidate, recent, now=now, window=window, threshold=math.inf if baseline else THRESHOLD
+            )
+            if decision.decision is Decision.SEEN:
+                if decision.story_id is not None and await _record_revision(
+                    session, source.id, decision.story_id, candidate, item, recent, now
+                ):
+                    revisions += 1
+                continue
+            matched = None if decision.story_id is None else recent.get(decision.story_id)
+            story_id = None if matched is None else matched.root_id
+            article_id = await _insert_article(session, source.id, item, candidate, now, story_id)
+            if article_id is None:  # the unique keys say it exists: seen after all
+                continue
+            if item.topics:
+                await session.execute(
+                    article_topics.insert(),
+                    [
+                        {"article_id": article_id, "topic_id": topic_ids[s]}
+                        for s in item.topics
+                        if s in topic_ids
+                    ],
+                )
+            recent.add(
+                KnownStory(
+                    id=article_id,
+                    source_name=spec.name,
+                    guid=candidate.guid,
+                    canonical_url=candidate.canonical_url,
+                    title_key=candidate.title_key,
+                    headline=candidate.headline,
+                    detected_at=now,
+                    story_id=story_id,
+                )
+            )
+            if decision.decision is Decision.UPDATE:
+                updates += 1
+                if story_id is not None:
+                    await _bump_revision(session, story_id, now)
+                continue
+            if decision.decision is Decision.DUPLICATE:
+                duplicates += 1
+                continue
+            new += 1
+            if baseline or not item.urgency.is_breaking:
+                continue
+            planned = await create_alert(
+                session,
+                AlertRequest(
+                    headline=item.headline,
+                    urgency=item.urgency,
+                    topics=tuple(s for s in item.topics if s in topic_ids),
+                    url=item.item.url,
+                    article_id=article_id,
+                    source_name=spec.name,
+                    published_at=item.item.published_at,
+                    detected_at=now,
+                ),
+                self._clock,
+            )
+            await plan_deliveries(session, planned.alert_id, self._clock)
+            alert_ids.append(planned.alert_id)
         return PollOutcome(
-            source_id,
-            status,
+            source.id,
+            "baseline" if baseline else "ok",
             len(items),
             new,
             updates,

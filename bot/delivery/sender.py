@@ -9,22 +9,26 @@ Pipeline (one :class:`Sender` per process, three tasks under :meth:`Sender.run`)
     flusher ── writes outcomes in batches (one executemany UPDATE per batch), then frees their slots
 
 Claiming, and why two senders never send the same delivery
-    A claim is one transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` (row locks, PostgreSQL; SQLite's
-    single writer lock serialises claims instead) picks due rows, and an ``UPDATE`` in the same
-    transaction *leases* them (``status='sending'``, ``lease_owner``, ``lease_until``). The row locks make
-    two concurrent claims disjoint; the lease keeps a claimed row out of every other claim until its
-    outcome is written. So the guarantee rests on **row locks for the claim + a lease for the send**.
-    Every outcome write is guarded by ``lease_owner = <us>``: a sender never overwrites a row it no
-    longer owns.
+    A claim is one transaction of ``UPDATE … SET status='sending', lease_owner, lease_until WHERE id IN
+    (SELECT … ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …`` statements: the row locks
+    (PostgreSQL; SQLite's single writer lock serialises claims instead) make two concurrent claims
+    disjoint, and the *lease* keeps a claimed row out of every other claim until its outcome is written.
+    So the guarantee rests on **row locks for the claim + a lease for the send**. Every outcome write is
+    guarded by ``lease_owner = <us>``: a sender never overwrites a row it no longer owns. A lease can
+    only run out under a live sender if it stalls: a request is never *started* on a row with less than
+    a quarter of ``DELIVERY__LEASE_SECONDS`` left (the row is handed back instead), and requests time out
+    after ``DELIVERY__REQUEST_TIMEOUT_SECONDS`` — keep that below a quarter of the lease.
 
 Crash safety — the duplicate bound
     A row is written ``sent`` (with Telegram's ``message_id``) after Telegram accepts it. Each message
-    holds one of ``DELIVERY__CONCURRENCY + DELIVERY__RECORD_BATCH_SIZE`` "unconfirmed" slots from before
-    its request starts until its outcome is committed, so **after a kill -9 at most CONCURRENCY +
-    RECORD_BATCH_SIZE messages (132 by default) can be sent a second time** — the ones Telegram may have
-    accepted while their ``sent`` was not yet committed. Every other recipient gets exactly one copy: rows
-    not yet claimed are untouched, claimed ones return to the outbox. A request that times out is retried
-    and may also be a duplicate; it is one of those slots too.
+    holds one of ``DELIVERY__CONCURRENCY + DELIVERY__RECORD_BATCH_SIZE`` "unconfirmed" slots
+    (:attr:`Sender.max_unconfirmed`) from before its request starts until its outcome is committed, so
+    **after a kill -9 at most CONCURRENCY + RECORD_BATCH_SIZE messages (132 by default) can be sent a
+    second time** — the ones Telegram may have accepted while their ``sent`` was not yet committed. Every
+    other recipient gets exactly one copy: rows not yet claimed are untouched, claimed ones return to the
+    outbox. A request that times out is retried later and may have been delivered (Telegram was only
+    slow): that is the same at-least-once window, one slot per request. ``tests/delivery/test_crash.py``
+    asserts the bound against the emulator's per-chat counts.
 
 Restarting without waiting for the lease
     Each sender holds a liveness lock named after its owner id (:mod:`bot.delivery.liveness`: a
@@ -59,6 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import itertools
 import logging
@@ -109,6 +114,7 @@ DELETE_SAFETY = timedelta(minutes=5)
 """Copies this close to 48 h are edited rather than deleted (clocks differ; a refused delete costs a call)."""
 EDIT_LOOKBACK = timedelta(days=30)
 POLL_SECONDS = 1.0
+CLAIM_STEP = 250
 DEPTH_SECONDS = 1.0
 PRIORITY_LABEL = {u.rank: u.value for u in Urgency}
 
@@ -131,6 +137,7 @@ class Job:
     lang: str = "ar"
     message_id: int | None = None
     sent_at: datetime | None = None
+    due: float = 0.0  # next_attempt_at when claimed: within a priority, the longest due goes first
 
 
 @dataclass(slots=True)
@@ -246,6 +253,8 @@ class Sender:
         self._reset_memory()
         _warm_up(self._settings)
         await self._acquire_identity()
+        with contextlib.suppress(Exception):  # unreachable now? the sends will say so, with retries
+            await asyncio.wait_for(self._api.warm_up(self._d.concurrency), self._d.request_timeout_seconds)
         flusher = asyncio.create_task(self._flush_loop(), name="sender-flush")
         claimer = asyncio.create_task(self._claim_loop(stop), name="sender-claim")
         try:
@@ -354,7 +363,9 @@ class Sender:
                 self.chats.prune()
                 target = self._target()
                 if self._in_memory() <= target // 2 and not self._lost:
-                    got = await self._claim(target - self._in_memory())
+                    # in steps of at most CLAIM_STEP rows: turning rows into jobs holds the event loop,
+                    # and a long hold makes the pacer's next messages leave as a burst
+                    got = await self._claim(min(CLAIM_STEP, target - self._in_memory()))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -368,7 +379,13 @@ class Sender:
             self._wake.clear()
 
     async def _claim(self, room: int) -> int:
-        """Lease up to ``room`` due rows (edits first) and queue them; returns how many."""
+        """Lease up to ``room`` due rows (edits first) and queue them; returns how many.
+
+        Each step is one ``UPDATE … WHERE id IN (SELECT … LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING``
+        whose SQL never changes shape (no variable-length ``IN`` lists), so drivers' prepared-statement
+        caches stay small however many rows go through; the subscriber's language comes back in the
+        same statement.
+        """
         if room <= 0:
             return 0
         async with self._claim_lock:
@@ -376,79 +393,81 @@ class Sender:
             lease_until = now + timedelta(seconds=self._d.lease_seconds)
             lease = {"lease_owner": self.owner, "lease_until": lease_until, "updated_at": now}
             owner = self.owner
+            returning = (
+                Delivery.id,
+                Delivery.alert_id,
+                Delivery.chat_id,
+                Delivery.thread_id,
+                Delivery.subscriber_id,
+                Delivery.channel_id,
+                Delivery.attempts,
+                Delivery.priority,
+                Delivery.telegram_message_id,
+                Delivery.sent_at,
+                Delivery.next_attempt_at,
+                select(Subscriber.language)
+                .where(Subscriber.id == Delivery.subscriber_id)
+                .scalar_subquery()
+                .label("language"),
+            )
+
+            def pick(limit: int, *where: Any, order: tuple[Any, ...]) -> Any:
+                return Delivery.id.in_(
+                    select(Delivery.id)
+                    .where(*where)
+                    .order_by(*order)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+
+            rows: list[tuple[str, Any]] = []
             async with self._sessionmaker() as session, session.begin():
-                edit_ids = list(
-                    await session.scalars(
-                        select(Delivery.id)
-                        .where(
+                edits = await session.execute(
+                    update(Delivery)
+                    .where(
+                        pick(
+                            room,
                             Delivery.alert_id.in_(_edit_alerts(now)),
                             Delivery.status == DeliveryStatus.SENT.value,
                             Delivery.edit_state == "pending",
                             Delivery.next_attempt_at <= now,
                             or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+                            order=(Delivery.id,),
                         )
-                        .order_by(Delivery.id)
-                        .limit(room)
-                        .with_for_update(skip_locked=True, of=Delivery)
                     )
+                    .values(**lease)
+                    .returning(*returning)
                 )
-                send_ids: list[int] = []
-                for rank in sorted(PRIORITY_LABEL, reverse=True):
-                    left = room - len(edit_ids) - len(send_ids)
+                rows += [(EDIT, row) for row in edits.all()]
+                steps: list[tuple[Any, ...]] = [
+                    (
+                        Delivery.status == DeliveryStatus.PENDING.value,
+                        Delivery.priority == rank,
+                        Delivery.next_attempt_at <= now,
+                    )
+                    for rank in sorted(PRIORITY_LABEL, reverse=True)
+                ]
+                # leases that ran out (a sender died without a liveness lock we could probe)
+                steps.append((Delivery.status == DeliveryStatus.SENDING.value, Delivery.lease_until < now))
+                for index, where in enumerate(steps):
+                    left = room - len(rows)
                     if left <= 0:
                         break
-                    send_ids += await session.scalars(
-                        select(Delivery.id)
-                        .where(
-                            Delivery.status == DeliveryStatus.PENDING.value,
-                            Delivery.priority == rank,
-                            Delivery.next_attempt_at <= now,
-                        )
-                        .order_by(Delivery.next_attempt_at, Delivery.id)
-                        .limit(left)
-                        .with_for_update(skip_locked=True, of=Delivery)
+                    order = (
+                        (Delivery.priority.desc(), Delivery.id)
+                        if index == len(steps) - 1
+                        else (Delivery.next_attempt_at, Delivery.id)
                     )
-                left = room - len(edit_ids) - len(send_ids)
-                if left > 0:  # leases that ran out (their sender died without a liveness lock)
-                    send_ids += await session.scalars(
-                        select(Delivery.id)
-                        .where(Delivery.status == DeliveryStatus.SENDING.value, Delivery.lease_until < now)
-                        .order_by(Delivery.priority.desc(), Delivery.id)
-                        .limit(left)
-                        .with_for_update(skip_locked=True, of=Delivery)
-                    )
-                if not edit_ids and not send_ids:
-                    return 0
-                columns = (
-                    Delivery.id,
-                    Delivery.alert_id,
-                    Delivery.chat_id,
-                    Delivery.thread_id,
-                    Delivery.subscriber_id,
-                    Delivery.channel_id,
-                    Delivery.attempts,
-                    Delivery.priority,
-                    Delivery.telegram_message_id,
-                    Delivery.sent_at,
-                )
-                rows: list[tuple[str, Any]] = []
-                if send_ids:
-                    result = await session.execute(
+                    sends = await session.execute(
                         update(Delivery)
-                        .where(Delivery.id.in_(send_ids))
+                        .where(pick(left, *where, order=order))
                         .values(status=DeliveryStatus.SENDING.value, **lease)
-                        .returning(*columns)
+                        .returning(*returning)
                     )
-                    rows += [(SEND, row) for row in result.all()]
-                if edit_ids:
-                    result = await session.execute(
-                        update(Delivery).where(Delivery.id.in_(edit_ids)).values(**lease).returning(*columns)
-                    )
-                    rows += [(EDIT, row) for row in result.all()]
+                    rows += [(SEND, row) for row in sends.all()]
+                if not rows:
+                    return 0
                 await self._load_alerts(session, {row.alert_id for _, row in rows})
-                languages = await self._languages(
-                    session, {row.subscriber_id for _, row in rows if row.subscriber_id is not None}
-                )
         default = self._settings.default_language
         for kind, row in rows:
             job = Job(
@@ -463,9 +482,10 @@ class Sender:
                 priority=EDIT_PRIORITY if kind == EDIT else row.priority,
                 owner=owner,
                 lease_until=lease_until,
-                lang=languages.get(row.subscriber_id or 0, default),
+                lang=row.language or default,
                 message_id=row.telegram_message_id,
                 sent_at=as_utc(row.sent_at) if row.sent_at is not None else None,
+                due=as_utc(row.next_attempt_at).timestamp(),
             )
             self._queued[job.alert_id] = self._queued.get(job.alert_id, 0) + 1
             self._push(job)
@@ -473,7 +493,7 @@ class Sender:
         return len(rows)
 
     def _push(self, job: Job) -> None:
-        heapq.heappush(self._ready, (-job.priority, job.lease_until.timestamp(), next(self._seq), job))
+        heapq.heappush(self._ready, (-job.priority, job.due, job.id, job))
 
     async def _load_alerts(self, session: AsyncSession, alert_ids: set[int]) -> None:
         """(Re)load what the claimed jobs render: a correction committed a second ago is picked up."""
@@ -511,13 +531,6 @@ class Sender:
                 a: info for a, info in self._alerts.items() if self._queued.get(a) or a in alert_ids
             }
             self._templates.clear()
-
-    @staticmethod
-    async def _languages(session: AsyncSession, ids: set[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        rows = await session.execute(select(Subscriber.id, Subscriber.language).where(Subscriber.id.in_(ids)))
-        return {row.id: row.language for row in rows}
 
     async def _refresh_depth(self) -> None:
         loop = asyncio.get_running_loop()
@@ -1111,8 +1124,15 @@ _warmed = False
 
 
 def _warm_up(settings: Settings) -> None:
-    """Render and serialise one message now: aiogram's pydantic types finish building on first use
-    (about a second of CPU), which must not delay the first push of the first alert."""
+    """Once per process, before the first send.
+
+    * Render and serialise one message: aiogram's pydantic types finish building on first use (about
+      a second of CPU), which must not delay the first push of the first alert.
+    * ``gc.collect(); gc.freeze()``: aiogram and SQLAlchemy leave ~200,000 long-lived objects, and every
+      full collection walks them all — a ~150 ms stall of the event loop, during which the pacer falls
+      behind and then sends in a burst. Frozen objects are never walked again (process-wide; objects
+      created later are collected as usual).
+    """
     global _warmed
     if not _warmed:
         view = AlertView(alert_id=0, headline="-", urgency=Urgency.URGENT, url="https://t.me", article_id=1)
@@ -1120,6 +1140,8 @@ def _warm_up(settings: Settings) -> None:
         _api_json(message.link_preview)
         if message.reply_markup is not None:
             _api_json(message.reply_markup)
+        gc.collect()
+        gc.freeze()
         _warmed = True
 
 

@@ -176,6 +176,17 @@ class _Pool:
                 self._idle.append(connection)
             return status, headers, payload
 
+    async def open(self, count: int) -> int:
+        """Open ``count`` connections ahead of time; returns how many are idle and ready.
+
+        Why: connections opened on demand by a burst of first requests complete together, and the
+        requests queued behind them reach the server as one burst — exactly what flood limits punish.
+        """
+        wanted = max(0, count - len(self._idle))
+        results = await asyncio.gather(*(self._connect() for _ in range(wanted)), return_exceptions=True)
+        self._idle += [r for r in results if isinstance(r, _Connection)]
+        return len(self._idle)
+
     def close(self) -> None:
         for connection in self._idle:
             connection.close()
@@ -203,6 +214,12 @@ class BotApi:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+    async def warm_up(self, connections: int) -> int:
+        """Open up to ``connections`` keep-alive connections now (see :meth:`_Pool.open`)."""
+        if self._pool is None:
+            self._pool = _Pool(self._base, self._connections)
+        return await self._pool.open(min(connections, self._connections))
 
     @staticmethod
     def template(params: dict[str, Any]) -> str:

@@ -132,7 +132,7 @@ _STOP_WORDS = (
 _STOP = frozenset(normalize(w) for w in _STOP_WORDS.split())
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=32768)
 def _features(headline: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
     """Distinct stemmed content words, numbers and places of a headline (cached: storage passes the
     same recent headlines for every candidate of a poll)."""
@@ -275,6 +275,7 @@ class StoryIndex:
         self._url: dict[tuple[str, str], KnownStory] = {}
         self._title: dict[tuple[str, str], list[KnownStory]] = {}
         self._postings: dict[str, set[int]] = {}
+        self._width: dict[int, int] = {}  # distinct word keys per story
         for story in stories:
             self.add(story)
 
@@ -294,7 +295,12 @@ class StoryIndex:
         if story.canonical_url:
             self._url.setdefault((story.source_name, story.canonical_url), story)
         self._title.setdefault((story.source_name, story.title_key), []).append(story)
-        for key in _skeletons(story.headline):
+        self._post(story)
+
+    def _post(self, story: KnownStory) -> None:
+        keys = _skeletons(story.headline)
+        self._width[story.id] = len(keys)
+        for key in keys:
             self._postings.setdefault(key, set()).add(story.id)
 
     def replace(self, story: KnownStory) -> None:
@@ -311,8 +317,7 @@ class StoryIndex:
                         index[k] = story
         self._stories[story.id] = story
         self._title.setdefault((story.source_name, story.title_key), []).append(story)
-        for key in _skeletons(story.headline):
-            self._postings.setdefault(key, set()).add(story.id)
+        self._post(story)
 
     def seen(self, candidate: Candidate) -> tuple[KnownStory, str] | None:
         """The same source's story with this guid or canonical URL (any age), and which key matched."""
@@ -334,11 +339,7 @@ class StoryIndex:
             for story_id in self._postings.get(key, ()):
                 shared[story_id] = shared.get(story_id, 0) + 1
         short = len(keys) < 3
-        return [
-            self._stories[i]
-            for i in sorted(shared)
-            if shared[i] >= 2 or short or len(_skeletons(self._stories[i].headline)) < 3
-        ]
+        return [self._stories[i] for i in sorted(shared) if shared[i] >= 2 or short or self._width[i] < 3]
 
 
 _LONG_VOWELS = str.maketrans("", "", "اوي")

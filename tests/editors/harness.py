@@ -79,7 +79,7 @@ class Newsroom:
                     session.add(Subscription(subscriber_id=subscriber.id, topic_id=topic_id, created_at=now))
         return ids
 
-    async def reply(self, user_id: int, count: int, *, within: float = 10) -> MessageView:
+    async def reply(self, user_id: int, count: int, *, within: float = 15) -> MessageView:
         """The bot's ``count``-th message to ``user_id`` (1-based), waiting for it."""
         messages = await self.tg.wait_for_messages(user_id, count, within=within)
         return messages[count - 1]

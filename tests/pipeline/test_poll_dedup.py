@@ -322,3 +322,21 @@ async def test_many_items_between_two_polls_are_all_found_and_alerted_oldest_fir
     assert [a.headline for a in alerts] == [p.story.title.removeprefix("عاجل | ") for p in expected]
     assert [a.published_at for a in alerts] == [p.at for p in expected]
     assert len({a.detected_at for a in alerts}) == 1  # one poll detected them all
+
+
+async def test_a_poller_sees_stories_another_poller_stored_after_its_cache_was_built(
+    session_factory: Factory, http: aiohttp.ClientSession
+) -> None:
+    """Two processes (two pollers, each with its own recent-story cache): the ticker's poller learns of
+    the feed poller's new story through the incremental refresh and links instead of pushing again."""
+    async with SampleNewsroom(initial=2) as newsroom:
+        ids = await _sample_setup(session_factory, newsroom)
+        feed_poller = make_poller(session_factory, http, CLOCK)
+        ticker_poller = make_poller(session_factory, http, CLOCK)
+        await feed_poller.poll(ids["sample-feed"])
+        await ticker_poller.poll(ids["sample-ticker"])  # builds the ticker poller's cache
+        newsroom.publish(story("عاجل | البرلمان يحجب الثقة عن الحكومة"))
+        assert len((await feed_poller.poll(ids["sample-feed"])).alert_ids) == 1
+        outcome = await ticker_poller.poll(ids["sample-ticker"])
+        assert (outcome.new, outcome.duplicates, outcome.alert_ids) == (0, 1, ())
+    assert await count(session_factory, Alert) == 1

@@ -121,7 +121,7 @@ async def test_import_then_list_shows_every_source_and_an_unhealthy_one_with_its
 async def test_import_of_a_broken_file_ends_in_one_line_and_exit_2(db_url: str, tmp_path: Path) -> None:
     bad = tmp_path / "sources.toml"
     bad.write_text('[[sources]]\nname = "x"\nkind = "atom"\nurl = "http://127.0.0.1/"\n', encoding="utf-8")
-    code, out, err = await aajel(
+    code, _, err = await aajel(
         "sources", "import", "--file", str(bad), cwd=tmp_path, env={"DATABASE_URL": db_url}
     )
     assert code == 2
