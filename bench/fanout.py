@@ -35,6 +35,7 @@ import gc
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -489,10 +490,14 @@ def main(argv: list[str] | None = None) -> None:
     tmp = tempfile.mkdtemp(prefix="aajel-bench-")
     counter = itertools.count()
 
+    schemas: list[str] = []
+
     def fresh() -> str:
         if args.postgres is None:
             return f"sqlite+aiosqlite:///{tmp}/outbox-{next(counter)}.db"
-        return _pg_schema(args.postgres)
+        url = _pg_schema(args.postgres)
+        schemas.append(url)
+        return url
 
     print(f"fan-out benchmark — outbox on {engine_name}, {os.cpu_count()} CPUs …", file=sys.stderr)
     with _process("--serve-emulator", "0") as emulator_url:
@@ -535,12 +540,33 @@ def main(argv: list[str] | None = None) -> None:
             Row("", "fan-out adds: 100k vs 10k subs", f"{mb(d['peak_kb'] - d['baseline_kb'])} vs {mb(d10['peak_kb'] - d10['baseline_kb'])}", "flat"),
             Row("", "sent · msg/s", f"{d['sent']:,} · {d['sent'] / d['wall']:.0f}", ""),
         ]  # fmt: skip
+    for url in schemas:
+        _pg_drop(args.postgres, url)
+    shutil.rmtree(tmp, ignore_errors=True)
     print(_table(rows))
     print(f"\n(total {time.perf_counter() - started:.0f}s; outbox on {engine_name})")
 
 
+def _pg_drop(server: str, url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    schema = make_url(url).query["search_path"]
+
+    async def drop() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(_dsn(server))
+        try:
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await connection.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(drop())
+
+
 def _pg_schema(server: str) -> str:
-    """A new schema on ``server`` (left behind for inspection; drop ``aajel_bench_*`` when done)."""
+    """A new schema on ``server`` for one part (dropped at the end of the run)."""
     from sqlalchemy.engine import make_url
 
     schema = f"aajel_bench_{uuid.uuid4().hex[:10]}"

@@ -465,7 +465,7 @@ def _say(message: str) -> None:
 
 async def _main(args: argparse.Namespace) -> list[Row]:
     _say("parsing")
-    rows = bench_parsing(1.0 if args.quick else 3.0)
+    rows = bench_parsing(1.0 if args.quick else 2.0)
     steady = 6.0 if args.quick else 15.0
     process, farm_url = start_farm(args.feeds, changing_every=10)
     try:

@@ -97,6 +97,7 @@ from bot.config import Settings
 from bot.db.models import Alert, Channel, Delivery, Subscriber
 from bot.delivery.limiter import ChatLimits, Pacer
 from bot.delivery.liveness import Liveness
+from bot.delivery.digest_render import render_digest
 from bot.delivery.render import AlertView, render_alert, render_retraction
 from bot.delivery.transport import BotApi
 from bot.domain import AlertState, DeliveryStatus, Urgency
@@ -514,6 +515,7 @@ class Sender:
                 url=alert.url,
                 article_id=alert.article_id,
                 body=alert.body,
+                kind=alert.kind,
             )
             state = AlertState(alert.state)
             view: AlertView | None = original
@@ -664,7 +666,8 @@ class Sender:
         return template
 
     def _message_params(self, view: AlertView, lang: str, plain: bool, *, for_edit: bool) -> dict[str, Any]:
-        message = render_alert(view, lang=lang, tz=self._settings.tz)
+        render = render_digest if view.kind == "digest" else render_alert
+        message = render(view, lang=lang, tz=self._settings.tz)
         params: dict[str, Any] = {"text": message.plain if plain else message.text}
         if not plain:
             params["parse_mode"] = "HTML"
