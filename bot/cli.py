@@ -135,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 return 2
             if args.webhook and not settings.api.webhook_url:
-                raise ConfigError("API__WEBHOOK_URL", "required for --webhook (the public HTTPS URL of the bot)")
+                raise ConfigError(
+                    "API__WEBHOOK_URL", "required for --webhook (the public HTTPS URL of the bot)"
+                )
             asyncio.run(_run(settings, args.duration, args.webhook))
         elif args.command == "demo":
             asyncio.run(_demo(settings, args.duration, args.interval))

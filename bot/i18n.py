@@ -136,7 +136,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     },
     "settings.title": {"ar": "⚙️ الإعدادات", "en": "⚙️ Settings"},
     "settings.language": {"ar": "اللغة: {value}", "en": "Language: {value}"},
-    "settings.timezone": {"ar": "المنطقة الزمنية: {value} (الساعة الآن {time})", "en": "Time zone: {value} (now {time})"},
+    "settings.timezone": {
+        "ar": "المنطقة الزمنية: {value} (الساعة الآن {time})",
+        "en": "Time zone: {value} (now {time})",
+    },
     "settings.quiet": {
         "ar": "ساعات الهدوء: {value} — تنتظر الموجزات انتهاءها، والعاجل يصل دائمًا",
         "en": "Quiet hours: {value} — digests wait until they end; breaking news always arrives",

@@ -35,18 +35,24 @@ SEND_FAILURES = Counter(
 SEND_RETRIES = Counter(
     "aajel_send_retries_total", "Deliveries put back for a retry, by reason.", ["reason"], registry=REGISTRY
 )
-FLOOD_WAITS = Counter("aajel_flood_waits_total", "429 Too Many Requests answers from Telegram.", registry=REGISTRY)
+FLOOD_WAITS = Counter(
+    "aajel_flood_waits_total", "429 Too Many Requests answers from Telegram.", registry=REGISTRY
+)
 OUTBOX_DEPTH = Gauge(
     "aajel_outbox_depth", "Deliveries waiting to be sent, by priority.", ["priority"], registry=REGISTRY
 )
-POLLS = Counter("aajel_polls_total", "Source polls, by source and outcome.", ["source", "status"], registry=REGISTRY)
+POLLS = Counter(
+    "aajel_polls_total", "Source polls, by source and outcome.", ["source", "status"], registry=REGISTRY
+)
 SOURCE_LAST_SUCCESS = Gauge(
     "aajel_source_last_success_timestamp_seconds",
     "Unix time of the source's last successful poll.",
     ["source"],
     registry=REGISTRY,
 )
-SOURCE_HEALTHY = Gauge("aajel_source_healthy", "1 if the source is healthy, else 0.", ["source"], registry=REGISTRY)
+SOURCE_HEALTHY = Gauge(
+    "aajel_source_healthy", "1 if the source is healthy, else 0.", ["source"], registry=REGISTRY
+)
 SOURCE_FRESHNESS = Gauge(
     "aajel_source_freshness_seconds",
     "Seconds since the source's last successful poll (refreshed from the database on each scrape).",
@@ -60,7 +66,9 @@ API_REQUESTS = Counter(
     registry=REGISTRY,
 )
 
-DIGESTS = Counter("aajel_digests_total", "Digest messages planned (one per subscriber and thread).", registry=REGISTRY)
+DIGESTS = Counter(
+    "aajel_digests_total", "Digest messages planned (one per subscriber and thread).", registry=REGISTRY
+)
 
 
 def failure_reason(error: str | None) -> str:

@@ -31,10 +31,7 @@ def _detached(router: Router) -> Router:
 def get_routers() -> list[Router]:
     users = Router(name="users")
     users.include_routers(
-        *(
-            _detached(r)
-            for r in (start.router, topics.router, settings.router, latest.router, article.router)
-        )
+        *(_detached(r) for r in (start.router, topics.router, settings.router, latest.router, article.router))
     )
     # fallback answers whatever nobody else handled: keep it after every other router
     return [editors_router(), users, _detached(fallback.router), _detached(errors.router)]
@@ -51,7 +48,5 @@ def editors_router() -> Router:
     gate = EditorGate()
     editors.message.middleware(gate)
     editors.callback_query.middleware(gate)
-    editors.include_routers(
-        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router))
-    )
+    editors.include_routers(*(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router)))
     return editors

@@ -95,9 +95,9 @@ from bot import metrics
 from bot.clock import Clock, as_utc
 from bot.config import Settings
 from bot.db.models import Alert, Channel, Delivery, Subscriber
+from bot.delivery.digest_render import render_digest
 from bot.delivery.limiter import ChatLimits, Pacer
 from bot.delivery.liveness import Liveness
-from bot.delivery.digest_render import render_digest
 from bot.delivery.render import AlertView, render_alert, render_retraction
 from bot.delivery.transport import BotApi
 from bot.domain import AlertState, DeliveryStatus, Urgency

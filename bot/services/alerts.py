@@ -165,9 +165,7 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
             minute = local_minute(now, zone)
             base = now.replace(second=0, microsecond=0)
             wait = (Subscriber.quiet_end - minute + 1440) % 1440
-            next_attempt = case(
-                (_in_quiet_hours(minute), _plus_minutes(dialect, base, wait)), else_=_at(now)
-            )
+            next_attempt = case((_in_quiet_hours(minute), _plus_minutes(dialect, base, wait)), else_=_at(now))
             added += await _insert(
                 session,
                 subscribers(next_attempt, level_all, _has_quiet_hours(), Subscriber.timezone == zone),
