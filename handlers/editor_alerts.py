@@ -41,7 +41,6 @@ from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
 from bot.progress import Operation, ProgressTracker
-from bot.services.corrections import correct_alert, retract_alert
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     Draft,
@@ -49,6 +48,7 @@ from bot.services.editor_alerts import (
     StoredAlert,
     all_topics,
     audience,
+    change_alert,
     find_alert_for_message,
     get_alert,
     parse_draft,
@@ -533,39 +533,7 @@ async def _correct(
             _escaped(t("editor.draft.headline_too_long", lang, length=len(text), limit=MAX_HEADLINE)),
         )
         return
-    try:
-        copies = await correct_alert(session, alert.id, text, clock=clock)
-    except (ValidationError, NotFound) as e:
-        await audit(
-            session,
-            actor=editor.telegram_id,
-            action="alert.correct",
-            target=target,
-            result="invalid",
-            clock=clock,
-            details={"reason": str(e)},
-        )
-        reply_later(after_commit, message, _escaped(t("editor.alert.rejected", lang, reason=str(e))))
-        return
-    await audit(
-        session,
-        actor=editor.telegram_id,
-        action="alert.correct",
-        target=target,
-        result="ok",
-        clock=clock,
-        details={"copies": copies, "text": text, "chat_id": message.chat.id},
-    )
-    _follow(
-        message,
-        alert.id,
-        Operation.CORRECT,
-        t("editor.correct.started", lang, id=alert.id, count=copies),
-        lang,
-        sender,
-        progress,
-        after_commit,
-    )
+    await _change(message, alert.id, text, session, clock, lang, editor, sender, progress, after_commit)
 
 
 @router.message(Command("retract"))
@@ -588,40 +556,37 @@ async def retract_command(
     )
     if alert is None:
         return
-    target = f"alert:{alert.id}"
+    await _change(message, alert.id, None, session, clock, lang, editor, sender, progress, after_commit)
+
+
+async def _change(
+    message: Message,
+    alert_id: int,
+    correction: str | None,
+    session: AsyncSession,
+    clock: Clock,
+    lang: str,
+    editor: EditorInfo,
+    sender: Sender,
+    progress: ProgressTracker,
+    after_commit: list[Hook],
+) -> None:
+    """Correct (text given) or retract, then follow the edits live in a new status message."""
     try:
-        copies = await retract_alert(session, alert.id, clock=clock)
-    except (ValidationError, NotFound) as e:
-        await audit(
+        copies = await change_alert(
             session,
+            alert_id,
+            correction=correction,
             actor=editor.telegram_id,
-            action="alert.retract",
-            target=target,
-            result="invalid",
             clock=clock,
-            details={"reason": str(e)},
+            details={"chat_id": message.chat.id},
         )
+    except (ValidationError, NotFound) as e:
         reply_later(after_commit, message, _escaped(t("editor.alert.rejected", lang, reason=str(e))))
         return
-    await audit(
-        session,
-        actor=editor.telegram_id,
-        action="alert.retract",
-        target=target,
-        result="ok",
-        clock=clock,
-        details={"copies": copies, "chat_id": message.chat.id},
-    )
-    _follow(
-        message,
-        alert.id,
-        Operation.RETRACT,
-        t("editor.retract.started", lang, id=alert.id, count=copies),
-        lang,
-        sender,
-        progress,
-        after_commit,
-    )
+    operation = Operation.RETRACT if correction is None else Operation.CORRECT
+    started = t(f"editor.{operation.value}.started", lang, id=alert_id, count=copies)
+    _follow(message, alert_id, operation, started, lang, sender, progress, after_commit)
 
 
 def _follow(

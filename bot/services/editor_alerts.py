@@ -23,10 +23,11 @@ Design and invariants
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Integer, case, func, literal, select, union
@@ -48,8 +49,10 @@ from bot.db.models import (
 )
 from bot.delivery.render import MAX_HEADLINE, AlertView
 from bot.domain import AlertRequest, DeliveryStatus, Urgency
-from bot.exceptions import NotFound
+from bot.exceptions import NotFound, ValidationError
 from bot.services.alerts import create_alert, plan_deliveries
+from bot.services.corrections import correct_alert, retract_alert
+from bot.services.editors import audit
 
 MAX_BODY = 1500
 """Longest body an editor may send (the renderer would cut a longer one; we refuse instead)."""
@@ -525,3 +528,50 @@ __all__ = [
     "topics_by_id",
     "valid_url",
 ]
+
+
+async def change_alert(
+    session: AsyncSession,
+    alert_id: int,
+    *,
+    correction: str | None,
+    actor: int,
+    clock: Clock,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Correct an alert (``correction`` given) or retract it (``None``), and audit the outcome.
+
+    Why one function: a correction and a retraction are the same editor action with the same audit
+    trail — only the corrections-service call differs. Returns the number of copies to change.
+    Raises :class:`~bot.exceptions.ValidationError` / :class:`~bot.exceptions.NotFound`, already
+    audited as ``invalid``, for the caller to show.
+    """
+    action = "alert.retract" if correction is None else "alert.correct"
+    target = f"alert:{alert_id}"
+    try:
+        if correction is None:
+            copies = await retract_alert(session, alert_id, clock=clock)
+        else:
+            copies = await correct_alert(session, alert_id, correction, clock=clock)
+    except (ValidationError, NotFound) as e:
+        await audit(
+            session,
+            actor=actor,
+            action=action,
+            target=target,
+            result="invalid",
+            clock=clock,
+            details={"reason": str(e)},
+        )
+        raise
+    extra = {"text": correction} if correction is not None else {}
+    await audit(
+        session,
+        actor=actor,
+        action=action,
+        target=target,
+        result="ok",
+        clock=clock,
+        details={"copies": copies, **extra, **(details or {})},
+    )
+    return copies
