@@ -24,10 +24,13 @@ from aiogram import Bot
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Chat, InaccessibleMessage, Message, User
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.domain import ChatKind
 from bot.i18n import t
 from bot.middlewares import AfterCommit
+from bot.services import subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -101,3 +104,16 @@ def usable_message(query: CallbackQuery) -> Message | None:
     if message is None or isinstance(message, InaccessibleMessage):
         return None
     return message
+
+
+async def register_place(session: AsyncSession, place: Place, lang: str, clock: Clock) -> None:
+    """Create or reactivate the subscriber for the chat a command came from."""
+    await subscriptions.register_chat(
+        session,
+        chat_id=place.chat_id,
+        kind=place.kind,
+        language=lang,
+        clock=clock,
+        title=place.title,
+        username=place.username,
+    )

@@ -39,7 +39,17 @@ from bot.keyboards import (
 from bot.middlewares import AfterCommit
 from bot.services import subscriptions
 from bot.services.subscriptions import MAX_ARGUMENT, ChatSettings, format_minutes, local_now
-from handlers.common import Place, admin_or_refuse, is_admin, later, place_of, q, tq, usable_message
+from handlers.common import (
+    Place,
+    admin_or_refuse,
+    is_admin,
+    later,
+    place_of,
+    q,
+    register_place,
+    tq,
+    usable_message,
+)
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
@@ -88,18 +98,6 @@ def settings_text(settings: ChatSettings, lang: str, clock: Clock, digest_minute
     return "\n".join(lines)
 
 
-async def _register(session: AsyncSession, place: Place, lang: str, clock: Clock) -> None:
-    await subscriptions.register_chat(
-        session,
-        chat_id=place.chat_id,
-        kind=place.kind,
-        language=lang,
-        clock=clock,
-        title=place.title,
-        username=place.username,
-    )
-
-
 @router.message(Command("settings"))
 async def settings_command(
     message: Message,
@@ -118,7 +116,7 @@ async def settings_command(
     if len(args) > MAX_ARGUMENT:
         later(after_commit, lambda: message.answer(tq("input.too_long", lang, limit=MAX_ARGUMENT)))
         return
-    await _register(session, place, lang, clock)
+    await register_place(session, place, lang, clock)
     if args:
         _, text = await _apply(session, place, args, lang, clock)
         later(after_commit, lambda: message.answer(text))
@@ -204,7 +202,7 @@ async def settings_button(
         await query.answer(t("group.admin_only", lang), show_alert=True)
         return
     place = place_of(message)
-    await _register(session, place, lang, clock)
+    await register_place(session, place, lang, clock)
     notice: str | None = None
     text: str | None = None
     markup: InlineKeyboardMarkup | None = None

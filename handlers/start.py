@@ -12,7 +12,7 @@ from bot.exceptions import NotFound, ValidationError
 from bot.keyboards import topics_keyboard
 from bot.middlewares import AfterCommit
 from bot.services import subscriptions
-from handlers.common import admin_or_refuse, later, place_of, tq
+from handlers.common import admin_or_refuse, later, place_of, register_place, tq
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
@@ -33,15 +33,7 @@ async def start(
     place = place_of(message)
     if place.is_group and not await admin_or_refuse(message, bot, lang):
         return
-    await subscriptions.register_chat(
-        session,
-        chat_id=place.chat_id,
-        kind=place.kind,
-        language=lang,
-        clock=clock,
-        title=place.title,
-        username=place.username,
-    )
+    await register_place(session, place, lang, clock)
     notes: list[str] = []
     payload = (command.args or "").strip()
     if payload.startswith(DEEP_LINK_PREFIX):

@@ -19,24 +19,21 @@ from bot.keyboards import topics_keyboard
 from bot.middlewares import AfterCommit
 from bot.services import subscriptions
 from bot.services.subscriptions import MAX_ARGUMENT, TopicInfo
-from handlers.common import Place, admin_or_refuse, is_admin, later, place_of, q, tq, usable_message
+from handlers.common import (
+    admin_or_refuse,
+    is_admin,
+    later,
+    place_of,
+    q,
+    register_place,
+    tq,
+    usable_message,
+)
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
 
 ALL_WORDS = frozenset({"all", "الكل", "كل", "الجميع", "*"})
-
-
-async def _register(session: AsyncSession, place: Place, lang: str, clock: Clock) -> None:
-    await subscriptions.register_chat(
-        session,
-        chat_id=place.chat_id,
-        kind=place.kind,
-        language=lang,
-        clock=clock,
-        title=place.title,
-        username=place.username,
-    )
 
 
 async def _available(session: AsyncSession, lang: str) -> str:
@@ -85,7 +82,7 @@ async def toggle(
         await query.answer(t("group.admin_only", lang), show_alert=True)
         return
     place = place_of(message)
-    await _register(session, place, lang, clock)
+    await register_place(session, place, lang, clock)
     try:
         topic, on = await subscriptions.toggle_topic(
             session,
@@ -129,7 +126,7 @@ async def subscribe(
     if isinstance(found, str):
         later(after_commit, lambda: message.answer(found))
         return
-    await _register(session, place, lang, clock)
+    await register_place(session, place, lang, clock)
     changed = await subscriptions.set_subscription(
         session,
         chat_id=place.chat_id,
