@@ -58,28 +58,33 @@ async def _alert(session: AsyncSession, alert_id: int) -> Alert:
 
 
 async def _mark_copies_for_edit(session: AsyncSession, alert_id: int, now: datetime) -> int:
-    """``edit_state='pending'`` on sent copies (lease and attempts reset) and on in-flight ones."""
-    sent = await session.execute(
+    """``edit_state='pending'`` on sent copies (lease and attempts reset) and on in-flight ones.
+
+    One statement on purpose: with two (one for ``sent``, one for ``sending``), a copy whose send is
+    recorded between them is matched by neither — on PostgreSQL the second UPDATE waits for the
+    sender's row lock, re-checks ``status='sending'`` on the committed row, finds ``sent`` and skips
+    it — and that copy would never be corrected. ``status IN (sent, sending)`` matches it either way.
+    An in-flight copy keeps its lease: the sender that holds it records the send outcome, and once
+    recorded as sent it is edited like the others.
+    """
+    is_sent = Delivery.status == DeliveryStatus.SENT.value
+    marked = await session.execute(
         update(Delivery)
-        .where(Delivery.alert_id == alert_id, Delivery.status == DeliveryStatus.SENT.value)
+        .where(
+            Delivery.alert_id == alert_id,
+            Delivery.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]),
+        )
         .values(
             edit_state="pending",
-            next_attempt_at=now,
-            attempts=0,
-            lease_owner=None,
-            lease_until=None,
-            error=None,
+            next_attempt_at=case((is_sent, now), else_=Delivery.next_attempt_at),
+            attempts=case((is_sent, 0), else_=Delivery.attempts),
+            lease_owner=case((is_sent, None), else_=Delivery.lease_owner),
+            lease_until=case((is_sent, None), else_=Delivery.lease_until),
+            error=case((is_sent, None), else_=Delivery.error),
             updated_at=now,
         )
     )
-    # In flight: the sender may have rendered the old text; once recorded as sent it gets edited too.
-    # Its lease stays: the sender that holds it records the send outcome.
-    flying = await session.execute(
-        update(Delivery)
-        .where(Delivery.alert_id == alert_id, Delivery.status == DeliveryStatus.SENDING.value)
-        .values(edit_state="pending", updated_at=now)
-    )
-    return _rowcount(sent) + _rowcount(flying)
+    return _rowcount(marked)
 
 
 async def correct_alert(session: AsyncSession, alert_id: int, text: str, *, clock: Clock) -> int:
