@@ -135,7 +135,10 @@ async def running_newsroom(
             async def serving() -> bool:
                 if task.done():
                     task.result()  # surface a start-up failure
-                return app.api is not None and app.api.port is not None
+                if app.api is None or app.api.port is None:
+                    return False
+                # in webhook mode the bot is ready once setWebhook went through, not before
+                return not webhook or bool((await tg.webhook()).get("url"))
 
             try:
                 await wait_until(serving, what="the HTTP server")
