@@ -26,10 +26,11 @@ from pathlib import Path
 
 import trafilatura
 
-from bot.articles.encoding import decode_html
 from bot.articles.extract import extract, strip_control_chars
 from bot.articles.scoring import PageScore, bow_score, corpus_score, shingle_score
+from bot.domain import SourceKind
 from bot.exceptions import ExtractionError
+from bot.sources.encoding import decode_body
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles"
@@ -52,13 +53,15 @@ def load_pages(sets: set[str]) -> list[Page]:
             for row in csv.DictReader(fh, delimiter="\t"):
                 if row["set"] not in sets:
                     continue
-                html = decode_html((CORPUS / row["file"]).read_bytes())
+                html = decode_body((CORPUS / row["file"]).read_bytes(), None, SourceKind.HTML)[0]
                 gold = (CORPUS / row["gold-file"]).read_text(encoding="utf-8", errors="replace")
                 pages.append(Page(row["set"], row["file"], html, gold))
     if "seed" in sets:
         for path in sorted(SEED.glob("*.html")):
             gold = path.with_suffix(".txt").read_text(encoding="utf-8")
-            pages.append(Page("seed", path.name, decode_html(path.read_bytes()), gold))
+            pages.append(
+                Page("seed", path.name, decode_body(path.read_bytes(), None, SourceKind.HTML)[0], gold)
+            )
     return pages
 
 

@@ -37,8 +37,9 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 import aiohttp
 from yarl import URL
 
-from bot.articles.encoding import decode_html
+from bot.domain import SourceKind
 from bot.exceptions import ArticleNotAllowed, FetchError
+from bot.sources.encoding import decode_body
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -238,7 +239,7 @@ async def fetch_article_html(
                     if mime not in _HTML_TYPES:
                         raise FetchError(url, f"not an HTML page (content type {mime or 'missing'!r})")
                     body = await _read_capped(response, max_bytes, url)
-                return decode_html(body, content_type), str(current.with_fragment(None))
+                return decode_body(body, content_type, SourceKind.HTML)[0], str(current.with_fragment(None))
             raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
     except TimeoutError as e:
         raise FetchError(url, f"timed out after {timeout:g} s") from e

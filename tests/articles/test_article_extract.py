@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.articles.encoding import decode_html
 from bot.articles.extract import ArticleSelectors, clean_blocks, extract, parse_dateline, strip_control_chars
 from bot.articles.scoring import bow_score
+from bot.domain import SourceKind
 from bot.exceptions import ExtractionError
+from bot.sources.encoding import decode_body
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEED_SHAPED = PROJECT / "tests" / "data" / "articles" / "seed_shaped"
@@ -37,7 +38,9 @@ def test_there_are_at_least_twenty_seed_shaped_pages() -> None:
 def test_seed_shaped_page_gives_fields_and_clean_body(path: Path) -> None:
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     gold = path.with_suffix(".txt").read_text(encoding="utf-8")
-    article = extract(decode_html(path.read_bytes()), url=f"https://news.example/{path.stem}")
+    article = extract(
+        decode_body(path.read_bytes(), None, SourceKind.HTML)[0], url=f"https://news.example/{path.stem}"
+    )
     assert article.title == meta["title"]
     assert article.byline == meta["byline"]
     assert article.dateline == meta["dateline"]
@@ -179,7 +182,7 @@ def test_english_corpus_page_extracts_without_share_or_comment_lines() -> None:
         for line in manifest.read_text(encoding="utf-8").splitlines()[1:]
         if line.startswith("aeb/")
     )
-    html_text = decode_html((root / row[0]).read_bytes())
+    html_text = decode_body((root / row[0]).read_bytes(), None, SourceKind.HTML)[0]
     gold = (root / row[5]).read_text(encoding="utf-8")
     article = extract(html_text, url=None)
     score = bow_score(article.text, gold)
@@ -204,7 +207,7 @@ def test_selector_body_with_inline_related_list_tags_and_share_line_is_cleaned()
     gold = path.with_suffix(".txt").read_text(encoding="utf-8")
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     selectors = ArticleSelectors(title="h1.headline", body="div.single-body", lead="p.excerpt")
-    article = extract(decode_html(path.read_bytes()), url=None, selectors=selectors)
+    article = extract(decode_body(path.read_bytes(), None, SourceKind.HTML)[0], url=None, selectors=selectors)
     assert article.title == meta["title"]
     assert article.lead == meta["lead"]
     assert article.text.strip() == gold.strip()
