@@ -40,6 +40,7 @@ from yarl import URL
 from bot.domain import SourceKind
 from bot.exceptions import ArticleNotAllowed, FetchError
 from bot.sources.encoding import decode_body
+from bot.sources.fetch import read_capped
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -54,7 +55,6 @@ __all__ = [
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_CHUNK = 64 * 1024
 
 Resolver = Callable[[str], Awaitable[Sequence[str]]]
 """Host name → IP address strings. Injected in tests; :func:`system_resolver` by default."""
@@ -175,20 +175,6 @@ def _content_type(response: aiohttp.ClientResponse) -> str:
     return response.headers.get("Content-Type", "")
 
 
-async def _read_capped(response: aiohttp.ClientResponse, max_bytes: int, source: str) -> bytes:
-    length = response.content_length
-    if length is not None and length > max_bytes:
-        raise FetchError(source, f"body of {length} bytes is over the {max_bytes}-byte cap")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.content.iter_chunked(_CHUNK):
-        total += len(chunk)
-        if total > max_bytes:
-            raise FetchError(source, f"body is over the {max_bytes}-byte cap")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def fetch_article_html(
     url: str,
     *,
@@ -238,7 +224,7 @@ async def fetch_article_html(
                     mime = content_type.split(";", 1)[0].strip().lower()
                     if mime not in _HTML_TYPES:
                         raise FetchError(url, f"not an HTML page (content type {mime or 'missing'!r})")
-                    body = await _read_capped(response, max_bytes, url)
+                    body = await read_capped(response, max_bytes, url)
                 return decode_body(body, content_type, SourceKind.HTML)[0], str(current.with_fragment(None))
             raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
     except TimeoutError as e:

@@ -49,6 +49,21 @@ def parse_retry_after(value: str | None, clock: Clock) -> float | None:
     return max(0.0, (when - clock.now()).total_seconds())
 
 
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int, source: str) -> bytes:
+    """The body, read in chunks and abandoned past ``max_bytes`` (also used for article pages)."""
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise FetchError(source, f"body of {declared} bytes exceeds the {max_bytes}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(source, f"body exceeds the {max_bytes}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Fetcher:
     """Polite HTTP retrieval for sources. Safe to share between concurrent poll jobs."""
 
@@ -116,7 +131,7 @@ class Fetcher:
                         )
                     if response.status >= 400:
                         raise FetchError(name, f"HTTP {response.status} {response.reason or ''}".strip())
-                    body = await self._read_capped(response, name)
+                    body = await read_capped(response, self._settings.max_body_bytes, name)
                     return FetchedPage(
                         url=url,
                         final_url=final_url,
@@ -135,17 +150,3 @@ class Fetcher:
                 raise FetchError(name, "too many redirects") from e
             except aiohttp.ClientError as e:
                 raise FetchError(name, f"{type(e).__name__}: {e}") from e
-
-    async def _read_capped(self, response: aiohttp.ClientResponse, name: str) -> bytes:
-        cap = self._settings.max_body_bytes
-        declared = response.content_length
-        if declared is not None and declared > cap:
-            raise FetchError(name, f"body of {declared} bytes exceeds the {cap}-byte cap")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > cap:
-                raise FetchError(name, f"body exceeds the {cap}-byte cap")
-            chunks.append(chunk)
-        return b"".join(chunks)
