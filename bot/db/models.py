@@ -83,8 +83,11 @@ SUBSCRIPTION_LEVELS: Final[tuple[str, ...]] = ("urgent", "all")
 
 EDIT_STATES: Final[tuple[str, ...]] = ("none", "pending", "done", "failed")
 
-ALERT_KINDS: Final[tuple[str, ...]] = ("story", "editor", "digest")
-"""Where an alert came from: a source's story, an editor (/alert, CMS API), or a digest bundle."""
+ALERT_KINDS: Final[tuple[str, ...]] = ("story", "editor", "digest", "escalation", "update")
+"""Where an alert came from: a source's story, an editor (/alert, CMS API), or a digest bundle; or a
+follow-up of a stored story (:mod:`bot.services.escalation`): ``escalation`` (a normal story that
+became urgent, pushed to whoever has not had it) and ``update`` (a material change of a pushed story,
+sent as a reply to the earlier push; ``parent_alert_id`` names that push)."""
 """State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
 
 E = TypeVar("E", bound=StrEnum)
@@ -455,6 +458,7 @@ class Alert(Base):
         Index(None, "article_id"),
         Index(None, "created_at"),
         Index(None, "planned_at"),
+        Index(None, "parent_alert_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -484,6 +488,8 @@ class Alert(Base):
     )
     status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    parent_alert_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("alerts.id", ondelete="SET NULL"))
+    """For ``kind='update'``: the push this update replies to (the story's first breaking alert)."""
 
     article: Mapped[Article | None] = relationship(lazy="raise")
     editor: Mapped[Editor | None] = relationship(lazy="raise")
@@ -510,6 +516,7 @@ class Delivery(Base):
         Index(None, "chat_id"),
         Index(None, "subscriber_id"),
         Index(None, "channel_id"),
+        Index(None, "reply_to_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -539,6 +546,11 @@ class Delivery(Base):
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edit_state: Mapped[str | None] = mapped_column(ChoiceString(EDIT_STATES))
+    reply_to_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("deliveries.id", ondelete="SET NULL")
+    )
+    """The delivery (same chat and thread) of the earlier push this one replies to: the sender sends it
+    as a Telegram reply to that copy's ``telegram_message_id`` (an update of a story)."""
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
