@@ -130,3 +130,5 @@ class AlertRequest:
     detected_at: datetime | None = None
     editor_id: int | None = None
     idempotency_key: str | None = None
+    kind: str | None = None  # alerts.kind; None keeps the default ("story")
+    parent_alert_id: int | None = None  # an update's earlier push (see bot.services.escalation)

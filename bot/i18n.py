@@ -17,6 +17,7 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
     "badge.flash": {"ar": "🔴🔴 عاجل جدًا", "en": "🔴🔴 FLASH"},
     "badge.urgent": {"ar": "🔴 عاجل", "en": "🔴 BREAKING"},
     "badge.normal": {"ar": "📰 خبر", "en": "📰 News"},
+    "badge.update": {"ar": "🔄 تحديث", "en": "🔄 Update"},
     "button.full_article": {"ar": "📄 الخبر كاملًا", "en": "📄 Full article"},
     "button.open_link": {"ar": "🔗 المصدر", "en": "🔗 Source"},
     "welcome": {

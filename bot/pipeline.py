@@ -9,8 +9,11 @@ Invariants:
 
 * Fetch is concurrent across sources; writes are serial per source (a per-source lock here, and the
   database's unique keys across processes — two pollers racing never create duplicates).
-* Notify only on NEW: seen items, rewordings (recorded as updates) and near-duplicates from other
-  sources are stored and linked, never pushed again.
+* Notify on NEW breaking stories, and on two follow-ups of a known story
+  (:mod:`bot.services.escalation`): a normal story that becomes urgent/flash (an escalation, pushed
+  once to whoever does not have it) and a same-source wording of a pushed story that states a new
+  number, place or actor (an update, replying to the earlier push). Other seen items, rewordings and
+  near-duplicates from other sources are stored and linked, never pushed again.
 * The first successful poll of a source is a baseline: everything is stored, nothing is pushed, and
   only identity (guid / URL / title) is checked — no similarity search, so adding a source with a long
   backlog costs dictionary lookups, not a comparison with every recent story.
@@ -54,6 +57,7 @@ from bot.metrics import POLLS, SOURCE_HEALTHY, SOURCE_LAST_SUCCESS
 from bot.news.classify import classify
 from bot.news.dedup import THRESHOLD, Candidate, Decision, KnownStory, StoryIndex, decide
 from bot.services.alerts import create_alert, plan_deliveries
+from bot.services.escalation import StoryItem, follow_up
 from bot.sources.fetch import Fetcher
 from bot.sources.parsers import parse
 from bot.sources.spec import SourceSpec, TopicSpec
@@ -121,6 +125,8 @@ class _RecentCache:
     span: timedelta = timedelta(0)  # widest dedup window covered
     full_at: datetime | None = None
     refreshed_at: datetime | None = None
+    settled: set[int] = dataclasses.field(default_factory=set)
+    """Articles whose story is breaking already: seeing them again (breaking) needs no follow-up look-up."""
 
 
 class Poller:
@@ -240,6 +246,7 @@ class Poller:
                 outcome = await self._store_items(session, source, spec, items, recent, now)
             except BaseException:
                 self._recent.index = None  # it may now hold rows that are being rolled back
+                self._recent.settled.clear()
                 raise
             source.baseline_done = True
             return outcome
@@ -250,6 +257,7 @@ class Poller:
         if cache.index is None or window > cache.span or stale:
             cache.span = max(cache.span, window)
             cache.index = StoryIndex(await recent_stories(session, now - cache.span))
+            cache.settled.clear()
             cache.full_at = cache.refreshed_at = now
             return cache.index
         assert cache.refreshed_at is not None
@@ -282,10 +290,15 @@ class Poller:
                 candidate, recent, now=now, window=window, threshold=math.inf if baseline else THRESHOLD
             )
             if decision.decision is Decision.SEEN:
-                if decision.story_id is not None and await _record_revision(
+                revised = decision.story_id is not None and await _record_revision(
                     session, source.id, decision.story_id, candidate, item, recent, now
-                ):
-                    revisions += 1
+                )
+                revisions += revised
+                if decision.story_id is not None and not baseline:
+                    followed = await self._follow_up(
+                        session, spec, item, candidate, decision.story_id, revised, topic_ids
+                    )
+                    alert_ids += followed
                 continue
             matched = None if decision.story_id is None else recent.get(decision.story_id)
             story_id = None if matched is None else matched.root_id
@@ -317,9 +330,14 @@ class Poller:
                 updates += 1
                 if story_id is not None:
                     await _bump_revision(session, story_id, now)
-                continue
             if decision.decision is Decision.DUPLICATE:
                 duplicates += 1
+            if decision.decision in (Decision.UPDATE, Decision.DUPLICATE):
+                if story_id is not None and not baseline:
+                    reworded = decision.decision is Decision.UPDATE
+                    alert_ids += await self._follow_up(
+                        session, spec, item, candidate, article_id, reworded, topic_ids
+                    )
                 continue
             new += 1
             if baseline or not item.urgency.is_breaking:
@@ -352,6 +370,48 @@ class Poller:
             healthy=True,
             revisions=revisions,
         )
+
+    async def _follow_up(
+        self,
+        session: AsyncSession,
+        spec: SourceSpec,
+        item: ClassifiedItem,
+        candidate: Candidate,
+        article_id: int,
+        reworded: bool,
+        topic_ids: dict[str, int],
+    ) -> list[int]:
+        """Escalation or material update of a known story (:mod:`bot.services.escalation`).
+
+        Only a breaking item or a new wording can be one, so the common case — the same item seen
+        again — costs nothing; a breaking item of a story known to be breaking is remembered in
+        :attr:`_RecentCache.settled` so its repeats cost no look-up either.
+        """
+        settled = self._recent.settled
+        if not (reworded or item.urgency.is_breaking) or (not reworded and article_id in settled):
+            return []
+        result = await follow_up(
+            session,
+            StoryItem(
+                article_id=article_id,
+                source_name=spec.name,
+                headline=item.headline,
+                title_key=candidate.title_key,
+                urgency=item.urgency,
+                topics=tuple(s for s in item.topics if s in topic_ids),
+                reworded=reworded,
+                url=item.item.url,
+                published_at=item.item.published_at,
+            ),
+            self._clock,
+            window=timedelta(hours=spec.dedup_window_hours),
+        )
+        if result.settled:
+            settled.add(article_id)
+        if result.alert_id is not None:
+            log.info("%s: %s (alert %s)", spec.name, result.decision.reason, result.alert_id)
+            return [result.alert_id]
+        return []
 
 
 def _record_metrics(outcome: PollOutcome, clock: Clock) -> None:

@@ -9,6 +9,10 @@ Invariants:
 * RTL-safe: an Arabic message starts with an Arabic badge, and Latin fragments (source names, URLs)
   sit on their own lines so the bidi algorithm cannot reorder them into the headline.
 * Flash and urgent notify with sound; normal items are delivered silently.
+* An update of a pushed story (``kind='update'``) carries the badge "🔄 تحديث" / "🔄 Update" in the
+  recipient's language instead of the urgency badge; the sender sends it as a reply to the earlier
+  push, so the badge and the reply together say "this changed". An escalation looks like any
+  breaking story (for its readers it is the first push).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ class AlertView:
     article_id: int | None = None
     body: str | None = None
     corrected: bool = False  # the headline is an editor's correction: say so on the first line
-    kind: str = "story"  # alerts.kind; "digest" is rendered by bot.delivery.digest_render.render_digest
+    kind: str = "story"  # alerts.kind; "digest" is rendered by bot.delivery.digest_render.render_digest;
+    # "update" gets the update badge
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +72,7 @@ def shorten(text: str, limit: int) -> str:
 
 
 def render_alert(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessage:
-    badge = t(f"badge.{view.urgency.value}", lang)
+    badge = t("badge.update" if view.kind == "update" else f"badge.{view.urgency.value}", lang)
     lines: list[Text] = [as_line(Bold(badge), " | ", Bold(shorten(view.headline, MAX_HEADLINE)), end="")]
     if view.corrected:
         headline = Bold(shorten(view.headline, MAX_HEADLINE))

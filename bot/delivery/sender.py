@@ -107,6 +107,9 @@ from bot.services.alerts import cancel_pending_for_chat
 log = logging.getLogger(__name__)
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+_EARLIER = DELIVERIES.alias("earlier")
+_REPLY = '"reply_parameters":{{"message_id":{},"allow_sending_without_reply":true}},'
+"""Spliced before a shared template (see :meth:`BotApi.call_with`): the reply target is per chat."""
 SEND, EDIT = "send", "edit"
 EDIT_PRIORITY = 3
 """Corrections and retractions go before every new message: a wrong alert must stop spreading."""
@@ -139,6 +142,7 @@ class Job:
     message_id: int | None = None
     sent_at: datetime | None = None
     due: float = 0.0  # next_attempt_at when claimed: within a priority, the longest due goes first
+    reply_to: int | None = None  # message id of the earlier push this one replies to (an update)
 
 
 @dataclass(slots=True)
@@ -410,6 +414,10 @@ class Sender:
                 .where(Subscriber.id == Delivery.subscriber_id)
                 .scalar_subquery()
                 .label("language"),
+                select(_EARLIER.c.telegram_message_id)
+                .where(_EARLIER.c.id == Delivery.reply_to_id)
+                .scalar_subquery()
+                .label("reply_to"),
             )
 
             def pick(limit: int, *where: Any, order: tuple[Any, ...]) -> Any:
@@ -487,6 +495,7 @@ class Sender:
                 message_id=row.telegram_message_id,
                 sent_at=as_utc(row.sent_at) if row.sent_at is not None else None,
                 due=as_utc(row.next_attempt_at).timestamp(),
+                reply_to=row.reply_to,
             )
             self._queued[job.alert_id] = self._queued.get(job.alert_id, 0) + 1
             self._push(job)
@@ -696,6 +705,8 @@ class Sender:
                 (SEND, view, job.lang, plain),
                 lambda: self._message_params(view, job.lang, plain, for_edit=False),  # noqa: B023
             )
+            if job.reply_to is not None:  # an update replies to the earlier push (gone: sent anyway)
+                template = _REPLY.format(int(job.reply_to)) + template
             try:
                 result = await self._api.call_with(
                     "sendMessage", template, chat_id=chat, message_thread_id=job.thread_id or None

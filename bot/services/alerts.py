@@ -14,6 +14,19 @@ Feed stories (ingestion), editors' /alert and the CMS API all call :func:`create
   their quiet hours (``quiet_start``/``quiet_end``, minutes after midnight in the subscriber's
   ``timezone``) gets the delivery with ``next_attempt_at`` at the end of the window.
 * A retracted alert plans nothing.
+* Follow-ups of a stored story (:mod:`bot.services.escalation`) are planned here too, so the rules
+  live in one place:
+
+  - ``kind='escalation'`` (a normal story that became urgent/flash): the flash/urgent audience
+    **minus every chat/thread that already has the story** — a live (pending, sending or sent)
+    delivery of any alert of the story's articles (a normal push, an earlier alert), or, for a
+    subscriber with an ``all``-level subscription to one of the topics (held since before the story
+    arrived), a digest made after the story was stored (digests list every normal first sighting
+    since the previous digest). Urgent-only subscribers and channels get it once; an all-news
+    subscriber who already read it in a digest is not pushed the same story twice.
+  - ``kind='update'`` (a material change of a pushed story): exactly the chats/threads of the earlier
+    push (``parent_alert_id``) whose copy is live and whose subscriber/channel is still active, each
+    row carrying ``reply_to_id`` = that earlier delivery, so the sender sends it as a reply.
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db.models import (
     Alert,
+    Article,
     Channel,
     Delivery,
     Subscriber,
@@ -85,7 +99,10 @@ async def create_alert(session: AsyncSession, request: AlertRequest, clock: Cloc
         published_at=request.published_at,
         detected_at=request.detected_at or now,
         created_at=now,
+        parent_alert_id=request.parent_alert_id,
     )
+    if request.kind is not None:
+        alert.kind = request.kind
     session.add(alert)
     await session.flush()
     if topic_ids:
@@ -110,8 +127,15 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
         return 0
     urgency = Urgency(alert.urgency)
     now = clock.now()
+    if alert.kind == "update":
+        added = await _plan_update(session, alert, urgency, now)
+        alert.planned_at = now
+        return added
     topic_ids = select(alert_topics.c.topic_id).where(alert_topics.c.alert_id == alert_id)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    had_story: _HadStory | None = None
+    if alert.kind == "escalation" and alert.article_id is not None:
+        had_story = await _had_story(session, alert_id, alert.article_id, topic_ids)
 
     def subscribers(next_attempt: Any, *where: Any) -> Select[Any]:
         return (
@@ -131,7 +155,9 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
     added = 0
     if urgency.is_breaking:
         # flash/urgent: every level, every channel, quiet hours ignored
-        added += await _insert(session, subscribers(_at(now)))
+        skip = () if had_story is None else (~had_story.subscriber,)
+        added += await _insert(session, subscribers(_at(now), *skip))
+        skip = () if had_story is None else (~had_story.channel,)
         channels = (
             select(
                 literal(alert_id, Integer),
@@ -142,7 +168,7 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
                 *_common(urgency, now, _at(now)),
             )
             .join(channel_topics, channel_topics.c.channel_id == Channel.id)
-            .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids))
+            .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids), *skip)
             .distinct()
         )
         added += await _insert(session, channels)
@@ -172,6 +198,99 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
             )
     alert.planned_at = now
     return added
+
+
+LIVE = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value)
+"""Delivery states in which a chat has (or will have) the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class _HadStory:
+    """Correlated conditions: "this subscriber row / channel row already has the story"."""
+
+    subscriber: Any
+    channel: Any
+
+
+async def _had_story(session: AsyncSession, alert_id: int, article_id: int, topic_ids: Any) -> _HadStory:
+    """Who already has the story of ``article_id`` (see the module docstring, ``escalation``)."""
+    row = (
+        await session.execute(select(Article.story_id, Article.id).where(Article.id == article_id))
+    ).first()
+    root_id = article_id if row is None or row.story_id is None else int(row.story_id)
+    root_detected = await session.scalar(select(Article.detected_at).where(Article.id == root_id))
+    story = select(Article.id).where(or_(Article.id == root_id, Article.story_id == root_id))
+    had = DELIVERIES.alias("had")
+    earlier = Alert.__table__.alias("earlier")
+
+    def pushed(chat: Any, thread: Any) -> Any:
+        return (
+            select(had.c.id)
+            .join(earlier, earlier.c.id == had.c.alert_id)
+            .where(
+                had.c.chat_id == chat,
+                had.c.thread_id == thread,
+                had.c.status.in_(LIVE),
+                earlier.c.id != alert_id,
+                earlier.c.article_id.in_(story),
+            )
+            .exists()
+        )
+
+    held = Subscription.__table__.alias("held")
+    if root_detected is None:  # the story's first sighting is gone: only pushes can tell
+        return _HadStory(
+            subscriber=pushed(Subscriber.chat_id, Subscription.thread_id),
+            channel=pushed(Channel.chat_id, Channel.thread_id),
+        )
+    digested = and_(
+        select(held.c.id)
+        .where(
+            held.c.subscriber_id == Subscriber.id,
+            held.c.thread_id == Subscription.thread_id,
+            held.c.level == "all",
+            held.c.topic_id.in_(topic_ids),
+            held.c.created_at <= root_detected,
+        )
+        .exists(),
+        select(had.c.id)
+        .join(earlier, earlier.c.id == had.c.alert_id)
+        .where(
+            had.c.chat_id == Subscriber.chat_id,
+            had.c.thread_id == Subscription.thread_id,
+            had.c.status.in_(LIVE),
+            earlier.c.kind == "digest",
+            earlier.c.created_at >= root_detected,
+        )
+        .exists(),
+    )
+    return _HadStory(
+        subscriber=or_(pushed(Subscriber.chat_id, Subscription.thread_id), digested),
+        channel=pushed(Channel.chat_id, Channel.thread_id),
+    )
+
+
+async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, now: datetime) -> int:
+    """One delivery per live copy of the earlier push, replying to it (see the module docstring)."""
+    if alert.parent_alert_id is None:
+        return 0
+    earlier = DELIVERIES.alias("earlier")
+    active = or_(
+        select(Subscriber.id)
+        .where(Subscriber.id == earlier.c.subscriber_id, Subscriber.active.is_(True))
+        .exists(),
+        select(Channel.id).where(Channel.id == earlier.c.channel_id, Channel.active.is_(True)).exists(),
+    )
+    query = select(
+        literal(alert.id, Integer),
+        earlier.c.chat_id,
+        earlier.c.thread_id,
+        earlier.c.subscriber_id,
+        earlier.c.channel_id,
+        *_common(urgency, now, _at(now)),
+        earlier.c.id,
+    ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE), active)
+    return await insert_ignore_from_select(session, DELIVERIES, (*_PLAN_COLUMNS, "reply_to_id"), query)
 
 
 _PLAN_COLUMNS = (

@@ -4,7 +4,8 @@
   near-duplicate and pushed once;
 * a ticker rewording is recorded as an update (``story_id`` set, the story's ``revision`` bumped),
   never pushed; an item seen again (same guid, same canonical URL with tracking parameters, same
-  normalised title) is not new;
+  normalised title) is not new — when it now carries the urgent marker it is an escalation
+  (tests/pipeline/test_followups.py has the rest of that rule);
 * HTML ticker and JSON sources run end to end: urgency from the CSS class, from the marker (removed),
   from JSON flags;
 * many items arriving between two polls are all stored and alerted oldest first, each alert carrying
@@ -156,14 +157,22 @@ async def test_an_item_seen_again_by_guid_url_or_normalised_title_is_not_new(
         )
     )
     outcome = await poller.poll(ids["s"])
-    assert (outcome.status, outcome.new, outcome.updates, outcome.alert_ids) == ("ok", 0, 0, ())
+    assert (outcome.status, outcome.new, outcome.updates) == ("ok", 0, 0)
     assert outcome.revisions == 1  # b: the known item's headline changed
 
     articles = await _articles(session_factory)
     assert len(articles) == 3
     b = next(a for a in articles if a.guid == "b")
     assert (b.headline, b.revision) == ("النفط يقفز إلى أعلى مستوى", 1)
-    assert await count(session_factory, Alert) == 0
+    # b and c were stored normal and are now marked urgent: escalations, not new stories
+    async with session_factory() as session:
+        alerts = list(await session.scalars(select(Alert).order_by(Alert.id)))
+    assert [a.id for a in alerts] == list(outcome.alert_ids)
+    assert {(a.kind, a.article_id, a.headline) for a in alerts} == {
+        ("escalation", b.id, "النفط يقفز إلى أعلى مستوى"),
+        ("escalation", next(a.id for a in articles if a.guid == "c"), "افتتاحُ معـرض الكتاب"),
+    }
+    assert (await poller.poll(ids["s"])).alert_ids == ()  # seen again: never twice
 
 
 async def test_the_same_ticker_line_reworded_in_place_bumps_its_revision(
