@@ -107,7 +107,6 @@ from bot.services.alerts import cancel_pending_for_chat
 log = logging.getLogger(__name__)
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
-_EARLIER = DELIVERIES.alias("earlier")
 _REPLY = '"reply_parameters":{{"message_id":{},"allow_sending_without_reply":true}},'
 """Spliced before a shared template (see :meth:`BotApi.call_with`): the reply target is per chat."""
 SEND, EDIT = "send", "edit"
@@ -414,10 +413,7 @@ class Sender:
                 .where(Subscriber.id == Delivery.subscriber_id)
                 .scalar_subquery()
                 .label("language"),
-                select(_EARLIER.c.telegram_message_id)
-                .where(_EARLIER.c.id == Delivery.reply_to_id)
-                .scalar_subquery()
-                .label("reply_to"),
+                Delivery.reply_to_id,
             )
 
             def pick(limit: int, *where: Any, order: tuple[Any, ...]) -> Any:
@@ -477,6 +473,7 @@ class Sender:
                 if not rows:
                     return 0
                 await self._load_alerts(session, {row.alert_id for _, row in rows})
+                replies = await _reply_targets(session, {r.reply_to_id for _, r in rows if r.reply_to_id})
         default = self._settings.default_language
         for kind, row in rows:
             job = Job(
@@ -495,7 +492,7 @@ class Sender:
                 message_id=row.telegram_message_id,
                 sent_at=as_utc(row.sent_at) if row.sent_at is not None else None,
                 due=as_utc(row.next_attempt_at).timestamp(),
-                reply_to=row.reply_to,
+                reply_to=replies.get(row.reply_to_id) if row.reply_to_id else None,
             )
             self._queued[job.alert_id] = self._queued.get(job.alert_id, 0) + 1
             self._push(job)
@@ -1080,6 +1077,19 @@ _EDIT_UPDATE = (
         updated_at=bindparam("b_now", type_=_C.updated_at.type),
     )
 )
+
+
+async def _reply_targets(session: AsyncSession, delivery_ids: set[int]) -> dict[int, int]:
+    """Message ids of the earlier copies that updates reply to (``deliveries.reply_to_id``); one
+    query, and only when a claimed row is an update. Not yet sent (no message id): sent without reply."""
+    if not delivery_ids:
+        return {}
+    rows = await session.execute(
+        select(Delivery.id, Delivery.telegram_message_id).where(
+            Delivery.id.in_(delivery_ids), Delivery.telegram_message_id.is_not(None)
+        )
+    )
+    return {int(i): int(m) for i, m in rows.all() if m is not None}
 
 
 def _next(o: Outcome, now: datetime) -> datetime | None:
