@@ -334,9 +334,10 @@ class Poller:
                 duplicates += 1
             if decision.decision in (Decision.UPDATE, Decision.DUPLICATE):
                 if story_id is not None and not baseline:
-                    reworded = decision.decision is Decision.UPDATE
+                    # a new wording of the story; it can be an update only if this source pushed it
+                    # (the dedup may match it closest to another source's copy: still this source's)
                     alert_ids += await self._follow_up(
-                        session, spec, item, candidate, article_id, reworded, topic_ids
+                        session, spec, item, candidate, article_id, True, topic_ids
                     )
                 continue
             new += 1

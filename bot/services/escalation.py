@@ -30,7 +30,9 @@ Design and invariants:
   escalation, so later polls see a breaking story and do nothing more.
 * Recorded as data, never through the audit log: ``alerts.kind``, ``alerts.parent_alert_id``,
   ``alerts.article_id`` and ``deliveries.reply_to_id``.
-* Only same-source rewordings can be updates (another source's copy is a duplicate, never pushed);
+* Only the pushing source's new wordings can be updates — whether the dedup matched them to that
+  source's story (an update) or closest to another source's copy of it (a duplicate); another
+  source's wording is never pushed as an update;
   a retracted push gets no updates; a baseline poll pushes nothing (the poller does not call here).
 """
 
@@ -77,7 +79,7 @@ class StoryFacts:
     item_urgency: Urgency
     item_source: str
     item_headline: str
-    reworded: bool  # a same-source new wording of the story (revision in place, or a ticker update)
+    reworded: bool  # a new wording of the story (revision in place, a ticker update, a copy), not a repeat
     root_urgency: Urgency
     root_age: timedelta
     window: timedelta
