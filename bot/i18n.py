@@ -443,6 +443,8 @@ CATALOGUE.update(
         "editor.history.kind.story": {"ar": "من المصادر", "en": "from the sources"},
         "editor.history.kind.editor": {"ar": "من المحررين", "en": "from the editors"},
         "editor.history.kind.digest": {"ar": "موجز", "en": "digest"},
+        "editor.history.kind.escalation": {"ar": "تصعيد خبر من المصادر", "en": "a story escalated"},
+        "editor.history.kind.update": {"ar": "تحديث خبر من المصادر", "en": "a story update"},
         "editor.history.state.corrected": {"ar": " · مُصحَّح", "en": " · corrected"},
         "editor.history.state.retracted": {"ar": " · مسحوب", "en": " · retracted"},
         "editor.stats.title": {"ar": "📊 آخر 24 ساعة", "en": "📊 The last 24 hours"},

@@ -142,7 +142,7 @@ class AlertProgress(BaseModel):
     )
 
     id: int
-    kind: Literal["story", "editor", "digest"]
+    kind: Literal["story", "editor", "digest", "escalation", "update"]
     state: Literal["active", "corrected", "retracted"]
     urgency: Literal["flash", "urgent", "normal"]
     headline: str
