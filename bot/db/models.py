@@ -612,6 +612,7 @@ class AuditLog(Base):
 
 
 __all__ = [
+    "CHANNEL_MANAGERS",
     "EDIT_STATES",
     "LANGUAGES",
     "NAMING_CONVENTION",
@@ -621,7 +622,6 @@ __all__ = [
     "AuditLog",
     "Base",
     "BigId",
-    "CHANNEL_MANAGERS",
     "Channel",
     "ChoiceString",
     "ConfigState",
