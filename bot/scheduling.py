@@ -230,7 +230,7 @@ class Reconciler:
         """Write what is scheduled for ``aajel sources list`` (on change, else every REPORT_SECONDS)."""
         running = self.running()
         async with self._sessionmaker() as session:
-            names = dict((await session.execute(select(Source.id, Source.name))).tuples().all())
+            names = {row.id: row.name for row in await session.execute(select(Source.id, Source.name))}
         jobs = {job.id: job for job in self._scheduler.get_jobs()}
         sources = {
             names.get(source_id, str(source_id)): {
