@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bot.app import Aajel
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.db.models import Alert, Channel, Delivery, Source
+from bot.db.models import Alert, AuditLog, Channel, Delivery, Source
 from bot.demo.content import SampleStory
 from bot.demo.newsroom import SampleNewsroom
 from bot.emulator import EmulatorServer
@@ -31,6 +31,7 @@ from bot.services import channels as svc
 from bot.services.newsroom import import_newsroom
 from bot.sources.spec import load_newsroom
 from tests.e2e.conftest import Stack, wait_until
+from tests.editors.harness import ADMIN, OPS_CHAT, Newsroom, running_newsroom
 
 EDITOR, OPS, READER = 5001, 5002, 5003
 CHANNEL_USERNAME = "aajel_test_news"
@@ -72,7 +73,7 @@ async def _channel(stack: Stack) -> svc.ChannelInfo | None:
     return items[0] if items else None
 
 
-async def _import(stack: Stack, text: str) -> None:
+async def _import(stack: Stack | Newsroom, text: str) -> None:
     """What `aajel sources import` does, against the running bot's database."""
     stack.settings.sources_file.write_text(text, encoding="utf-8")
     newsroom = load_newsroom(stack.settings.sources_file)
@@ -96,13 +97,13 @@ async def test_channel_declared_fed_deep_linked_corrected_and_kicked(channel_sta
         return channel is not None and channel.status == "active"
 
     await wait_until(registered, what="channel registered from my_chat_member")
-    await wait_until(
-        lambda: _has(stack, EDITOR, "📣 "), what="the editor hears the channel was registered"
-    )
+    await wait_until(lambda: _has(stack, EDITOR, "📣 "), what="the editor hears the channel was registered")
 
     # declared in the sources file while the bot runs: the reconciler applies it within seconds
     text = stack.newsroom.sources_toml(interval_seconds=2)
-    text += f'\n[[channels]]\nchat = "@{CHANNEL_USERNAME}"\ntopics = ["economy"]\nsignature = "Aajel channel"\n'
+    text += (
+        f'\n[[channels]]\nchat = "@{CHANNEL_USERNAME}"\ntopics = ["economy"]\nsignature = "Aajel channel"\n'
+    )
     await _import(stack, text)
 
     async def declared() -> bool:
@@ -139,9 +140,7 @@ async def test_channel_declared_fed_deep_linked_corrected_and_kicked(channel_sta
     await wait_until(both_alerts, what="the sports alert")
     async with stack.app.sessionmaker() as session:
         sports = await session.scalar(select(Alert.id).where(Alert.headline.contains("المنتخب")))
-        to_channel = list(
-            await session.scalars(select(Delivery.alert_id).where(Delivery.chat_id == chat.id))
-        )
+        to_channel = list(await session.scalars(select(Delivery.alert_id).where(Delivery.chat_id == chat.id)))
     assert sports is not None and sports not in to_channel
     assert len(await tg.messages(chat.id)) == 1
 
@@ -191,3 +190,123 @@ async def test_channel_declared_fed_deep_linked_corrected_and_kicked(channel_sta
 
 async def _has(stack: Stack, chat_id: int, words: str) -> bool:
     return any(words in text for text in await _texts(stack, chat_id))
+
+
+# --- editors manage channels from Telegram and from the CMS -----------------------------------------
+
+
+async def test_editors_manage_channels_from_telegram_and_the_cms(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    async with running_newsroom(migrated_db_url, tmp_path) as room:
+        tg = room.tg
+        desk = await tg.create_chat("channel", "Desk", username="aajel_desk", creator_id=ADMIN)
+        wire = await tg.create_chat("channel", "Wire", username="aajel_wire", creator_id=ADMIN)
+
+        # added without post rights: the editor who added it and the ops chat hear it
+        await tg.add_bot(desk.id, admin=True, can_post_messages=False, by_user_id=ADMIN)
+        await wait_until(lambda: _has_room(room, ADMIN, "⚠️"), what="editor told about missing rights")
+        await wait_until(lambda: _has_room(room, OPS_CHAT, "⚠️"), what="ops told about missing rights")
+
+        # added by forwarding a post from a channel the bot is not in yet: registered, missing rights
+        post = (await tg.send(ADMIN, "first post", chat_id=wire.id)).message
+        await tg.send(ADMIN, "/channels add")
+        await wait_until(lambda: _has_room(room, ADMIN, "Forward me a post"), what="add prompt")
+        await tg.forward(ADMIN, wire.id, post.message_id)
+
+        async def statuses() -> dict[str, str]:
+            async with room.app.sessionmaker() as session:
+                return {c.title or "": c.status for c in await svc.list_channels(session)}
+
+        async def both_known() -> bool:
+            return await statuses() == {"Desk": "missing_rights", "Wire": "missing_rights"}
+
+        await wait_until(both_known, what="both channels registered with missing rights")
+        # then made an administrator: the same row becomes active
+        await tg.add_bot(wire.id, admin=True, by_user_id=ADMIN)
+
+        async def wire_active() -> bool:
+            return (await statuses()).get("Wire") == "active"
+
+        await wait_until(wire_active, what="wire reactivated")
+
+        # /channels lists both with status; the panel toggles a topic and the level
+        before = len(await tg.messages(ADMIN))
+        await tg.send(ADMIN, "/channels")
+        listing = (await tg.wait_for_messages(ADMIN, before + 1))[-1]
+        assert "Desk" in (listing.text or "") and "missing rights" in (listing.text or "")
+        assert "Wire" in (listing.text or "") and "active" in (listing.text or "")
+        wire_row = await _by_title(room, "Wire")
+        opened = await tg.press(ADMIN, listing.message_id, data=f"ch:open:{wire_row.id}:0")
+        await tg.callback(opened.id, wait=5)
+        economy = await room.topic_id("economy")
+        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:t:{wire_row.id}:{economy}")
+        await tg.callback(pressed.id, wait=5)
+        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:l:{wire_row.id}:1")
+        await tg.callback(pressed.id, wait=5)
+
+        async def toggled() -> bool:
+            row = await _by_title(room, "Wire")
+            return row.topics == ("economy",) and row.level == "all"
+
+        await wait_until(toggled, what="topic and level changed from the panel")
+        [panel] = [m for m in await tg.messages(ADMIN) if m.message_id == listing.message_id]
+        assert "Level: all news" in (panel.text or "") or "all news" in (panel.text or "")
+        async with room.app.sessionmaker() as session:
+            actions = set(
+                await session.scalars(select(AuditLog.action).where(AuditLog.action.like("channel.%")))
+            )
+        assert {"channel.registered", "channel.reactivated", "channel.topic", "channel.update"} <= actions
+
+        # by @username: known already, the answer says how it is (still missing rights), with its panel
+        before = len(await tg.messages(ADMIN))
+        await tg.send(ADMIN, "/channels add @aajel_desk")
+        answer = (await tg.wait_for_messages(ADMIN, before + 1))[-1]
+        assert "Desk" in (answer.text or "") and "I cannot post" in (answer.text or "")
+        assert any(b.get("callback_data", "").startswith("ch:t:") for b in answer.buttons)
+
+        # the CMS API: list, change, refuse bad input
+        async with room.http.get(room.api + "/api/v1/channels", headers=room.auth()) as response:
+            assert response.status == 200
+            listed = {c["title"]: c for c in (await response.json())["channels"]}
+        assert listed["Wire"]["topics"] == ["economy"] and listed["Desk"]["status"] == "missing_rights"
+        url = f"{room.api}/api/v1/channels/{wire_row.id}"
+        body = {"topics": ["world", "economy"], "level": "urgent", "signature": "— Wire"}
+        async with room.http.put(url, json=body, headers=room.auth()) as response:
+            assert response.status == 200, await response.text()
+            changed = await response.json()
+        assert (changed["topics"], changed["level"], changed["signature"]) == (
+            ["economy", "world"],
+            "urgent",
+            "— Wire",
+        )
+        async with room.http.put(url, json={"topics": ["nope"]}, headers=room.auth()) as response:
+            assert response.status == 422 and (await response.json())["field"] == "topics"
+        async with room.http.put(url, json={"levl": "all"}, headers=room.auth()) as response:
+            assert response.status == 422
+        async with room.http.put(url, json={"level": "all"}) as response:
+            assert response.status == 401
+        async with room.http.put(room.api + "/api/v1/channels/999", json={}, headers=room.auth()) as response:
+            assert response.status == 404
+
+        # declared in the file: the CMS and the buttons are refused (409), the file wins
+        text = room.newsroom.sources_toml(interval_seconds=2)
+        text += '\n[[channels]]\nchat = "@aajel_wire"\ntopics = ["sports"]\n'
+        await _import(room, text)
+
+        async def file_managed() -> bool:
+            row = await _by_title(room, "Wire")
+            return row.managed_by == "file" and row.topics == ("sports",)
+
+        await wait_until(file_managed, what="declaration applied")
+        async with room.http.put(url, json={"level": "all"}, headers=room.auth()) as response:
+            assert response.status == 409
+
+
+async def _by_title(room: Newsroom, title: str) -> svc.ChannelInfo:
+    async with room.app.sessionmaker() as session:
+        return next(c for c in await svc.list_channels(session) if c.title == title)
+
+
+async def _has_room(room: Newsroom, chat_id: int, words: str) -> bool:
+    return any(words in (m.text or "") for m in await room.tg.messages(chat_id))
