@@ -310,3 +310,57 @@ async def _by_title(room: Newsroom, title: str) -> svc.ChannelInfo:
 
 async def _has_room(room: Newsroom, chat_id: int, words: str) -> bool:
     return any(words in (m.text or "") for m in await room.tg.messages(chat_id))
+
+
+# --- live configuration: `aajel sources import` reaches the running bot ----------------------------
+
+
+async def test_sources_file_changes_reach_the_running_bot_without_restart(
+    channel_stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = channel_stack
+    app = stack.app
+
+    async def jobs() -> dict[str, float]:
+        async with app.sessionmaker() as session:
+            names = {row.id: row.name for row in await session.execute(select(Source.id, Source.name))}
+        return {
+            names[int(job.id.split(":")[1])]: job.trigger.interval.total_seconds()
+            for job in app.scheduler.get_jobs()
+            if job.id.startswith("source:")
+        }
+
+    async def scheduled(expected: dict[str, float]) -> bool:
+        return await jobs() == expected
+
+    await wait_until(lambda: scheduled({"sample-feed": 2.0}), what="the first source scheduled")
+
+    # added: scheduled (and polled) without a restart
+    await _import(stack, stack.newsroom.sources_toml(interval_seconds=2, ticker=True))
+    await wait_until(lambda: scheduled({"sample-feed": 2.0, "sample-ticker": 2.0}), what="ticker added")
+
+    async def ticker_polled() -> bool:
+        async with app.sessionmaker() as session:
+            return bool(
+                await session.scalar(select(Source.last_polled_at).where(Source.name == "sample-ticker"))
+            )
+
+    await wait_until(ticker_polled, what="the new source polled")
+
+    # interval changed: rescheduled; removed: unscheduled (and disabled, never deleted)
+    text = stack.newsroom.sources_toml(interval_seconds=3)
+    await _import(stack, text)
+    await wait_until(lambda: scheduled({"sample-feed": 3.0}), what="interval changed and ticker removed")
+
+    # `aajel sources list` shows what the running bot has scheduled
+    from bot.cli_sources import _list
+
+    async def reported() -> bool:
+        capsys.readouterr()
+        await _list(stack.settings, as_json=False)
+        out = capsys.readouterr().out
+        feed = next(line for line in out.splitlines() if " sample-feed " in line)
+        ticker = next(line for line in out.splitlines() if " sample-ticker " in line)
+        return "every 3s" in feed and " no " in ticker and "reported 1 scheduled sources" in out
+
+    await wait_until(reported, what="sources list shows the running schedule")
