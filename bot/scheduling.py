@@ -21,6 +21,8 @@ What one :meth:`Reconciler.tick` does
       ``@username``, ``getChatMember`` for the bot's rights) and applied
       (:func:`bot.services.channels.apply_declaration`); file-managed channels no longer declared are
       released. One failing channel never stops the others.
+    * **Channel feed**: normal stories for ``all`` channels are queued
+      (:func:`bot.services.channels.feed_normal_stories`) and the sender woken.
     * **Report**: what is scheduled (name, interval, next run) is written to ``config_state['schedule']``
       when it changes and at least every :data:`REPORT_SECONDS`, for ``aajel sources list``.
 """
@@ -43,7 +45,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.models import ConfigState, Source
+from bot.db.models import Channel, ConfigState, Source
 from bot.exceptions import AajelError
 from bot.services import channels
 from bot.sources.spec import ChannelSpec
@@ -90,7 +92,9 @@ class Reconciler:
         bot: Bot,
         clock: Clock,
         jitter_fraction: float,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
+        self._wake = wake
         self._sessionmaker = sessionmaker
         self._scheduler = scheduler
         self._poll = poll
@@ -113,6 +117,7 @@ class Reconciler:
             bot=app.bot,
             clock=app.clock,
             jitter_fraction=app.settings.polling.jitter_fraction,
+            wake=app.sender.wake,
         )
         app.scheduler.add_job(
             reconciler.tick,
@@ -146,6 +151,10 @@ class Reconciler:
             await self.sync_channels()
         except Exception:
             log.exception("reconciling channels failed")
+        try:
+            await self.feed()
+        except Exception:
+            log.exception("feeding 'all' channels failed")
         try:
             await self.report()
         except Exception:
@@ -225,6 +234,20 @@ class Reconciler:
         return channels.BotMembership(
             chat_id=chat.id, title=chat.title, username=chat.username, status=status, can_post=can_post
         )
+
+    async def feed(self) -> list[int]:
+        async with self._sessionmaker() as session:  # read first: no write lock while nothing to do
+            wanted = await session.scalar(
+                select(Channel.id).where(Channel.active.is_(True), Channel.level == "all").limit(1)
+            )
+        if wanted is None:
+            return []
+        async with self._sessionmaker() as session, session.begin():
+            alert_ids = await channels.feed_normal_stories(session, self._clock)
+        if alert_ids:
+            log.info("normal stories queued for 'all' channels: %s", alert_ids)
+            self._wake()
+        return alert_ids
 
     async def report(self) -> None:
         """Write what is scheduled for ``aajel sources list`` (on change, else every REPORT_SECONDS)."""

@@ -26,13 +26,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.models import Channel, ConfigState, Topic, channel_topics
+from bot.db.models import (
+    Alert,
+    Article,
+    Channel,
+    ConfigState,
+    Delivery,
+    Source,
+    Topic,
+    article_topics,
+    channel_topics,
+)
+from bot.db.upsert import insert_ignore
+from bot.domain import AlertRequest, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
-from bot.services.alerts import cancel_pending_for_chat
+from bot.services.alerts import cancel_pending_for_chat, create_alert
 from bot.services.editors import audit
 from bot.sources.spec import CHANNEL_LEVELS, MAX_SIGNATURE, ChannelSpec
 
@@ -41,6 +53,7 @@ REASON_MISSING_RIGHTS: Final = "missing rights: the bot is not an administrator 
 REASON_KICKED: Final = "removed: the bot was removed from the channel"
 REASON_UNDECLARED: Final = "removed: no longer in the sources file"
 REASON_PAUSED: Final = "paused by an editor"
+DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 STATUSES: Final = ("active", "missing_rights", "paused", "removed")
 
 
@@ -314,6 +327,7 @@ async def update_channel(
         changes["topics"] = slugs
     if level is not None and level != row.level:
         row.level = changes["level"] = level
+        row.feed_cursor = None  # "all" starts from now: no backlog of normal stories
     if signature is not None:
         row.signature = changes["signature"] = signature.strip()
     elif clear_signature and row.signature is not None:
@@ -378,6 +392,8 @@ async def apply_declaration(
         session.add(row)
     row.title = membership.title or row.title
     row.username = membership.username or row.username
+    if row.level != spec.level:
+        row.feed_cursor = None  # "all" starts from now: no backlog of normal stories
     row.level, row.signature, row.managed_by, row.updated_at = spec.level, spec.signature, "file", now
     if membership.can_post:
         row.active, row.inactive_reason = True, None
@@ -414,3 +430,95 @@ async def release_undeclared(session: AsyncSession, keep: set[tuple[int, int]], 
         released += 1
         await _audit(session, clock, "undeclared", row, actor=None, via="file")
     return released
+
+
+# --- level "all": normal stories, each posted silently ---------------------------------------------
+
+FEED_BATCH: Final = 20
+"""Normal stories taken per channel and round (Telegram allows about 20 posts a minute in a channel)."""
+
+
+async def feed_normal_stories(session: AsyncSession, clock: Clock) -> list[int]:
+    """Queue the normal stories of ``all`` channels; returns the alerts that got new deliveries.
+
+    Why not :func:`~bot.services.alerts.plan_deliveries`: normal stories reach "all news" *subscribers*
+    as digests, so a normal alert must not be fanned out to them. Each story becomes one alert
+    (idempotency key ``channel-feed:<article id>``, shared by every channel that posts it) with one
+    delivery per channel, planned here; the sender renders it silently (normal urgency) with the
+    channel's URL buttons. ``feed_cursor`` starts at the moment a channel turns ``all`` (no backlog
+    flood) and advances over every story considered, first sightings only.
+    """
+    now = clock.now()
+    rows = list(
+        await session.scalars(
+            select(Channel).where(Channel.active.is_(True), Channel.level == "all").order_by(Channel.id)
+        )
+    )
+    touched: set[int] = set()
+    for row in rows:
+        if row.feed_cursor is None:
+            row.feed_cursor = now
+            continue
+        topic_ids = [t.id for t in row.topics]
+        if not topic_ids:
+            row.feed_cursor = now
+            continue
+        articles = (
+            await session.execute(
+                select(Article, Source.name)
+                .join(Source, Source.id == Article.source_id)
+                .where(
+                    Article.urgency == Urgency.NORMAL.value,
+                    Article.story_id.is_(None),
+                    Article.detected_at > row.feed_cursor,
+                    Article.id.in_(
+                        select(article_topics.c.article_id).where(article_topics.c.topic_id.in_(topic_ids))
+                    ),
+                )
+                .order_by(Article.detected_at, Article.id)
+                .limit(FEED_BATCH)
+            )
+        ).all()
+        for article, source_name in articles:
+            planned = await create_alert(
+                session,
+                AlertRequest(
+                    headline=article.headline,
+                    urgency=Urgency.NORMAL,
+                    topics=tuple(t.slug for t in article.topics),
+                    url=article.url,
+                    article_id=article.id,
+                    source_name=source_name,
+                    published_at=article.published_at,
+                    detected_at=article.detected_at,
+                    idempotency_key=f"channel-feed:{article.id}",
+                ),
+                clock,
+            )
+            alert = await session.get(Alert, planned.alert_id)
+            if alert is not None and alert.planned_at is None:
+                alert.planned_at = now  # planned here, for channels only: nothing else fans it out
+            added = await insert_ignore(
+                session,
+                DELIVERIES,
+                [
+                    {
+                        "alert_id": planned.alert_id,
+                        "chat_id": row.chat_id,
+                        "thread_id": row.thread_id,
+                        "subscriber_id": None,
+                        "channel_id": row.id,
+                        "priority": Urgency.NORMAL.rank,
+                        "status": DeliveryStatus.PENDING.value,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            )
+            if added:
+                touched.add(planned.alert_id)
+            row.feed_cursor = article.detected_at
+    await session.flush()
+    return sorted(touched)

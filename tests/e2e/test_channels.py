@@ -364,3 +364,28 @@ async def test_sources_file_changes_reach_the_running_bot_without_restart(
         return "every 3s" in feed and " no " in ticker and "reported 1 scheduled sources" in out
 
     await wait_until(reported, what="sources list shows the running schedule")
+
+
+async def test_an_all_news_channel_gets_normal_stories_silently(channel_stack: Stack) -> None:
+    stack, tg = channel_stack, channel_stack.tg
+    chat = await tg.create_chat("channel", "Sports Desk", username="aajel_sports", creator_id=EDITOR)
+    await tg.add_bot(chat.id, admin=True, by_user_id=EDITOR)
+    text = stack.newsroom.sources_toml(interval_seconds=2)
+    text += '\n[[channels]]\nchat = "@aajel_sports"\ntopics = ["sports"]\nlevel = "all"\n'
+    await _import(stack, text)
+
+    async def ready() -> bool:
+        channel = await _channel(stack)
+        async with stack.app.sessionmaker() as session:
+            baseline = bool(await session.scalar(select(Source.baseline_done)))
+            cursor = await session.scalar(select(Channel.feed_cursor))
+        return baseline and channel is not None and channel.level == "all" and cursor is not None
+
+    await wait_until(ready, what="declared 'all' channel and baseline")
+    stack.newsroom.publish(SampleStory("المنتخب يستعد لمباراة الغد", "رياضة", "lead", ("p",)))
+    stack.newsroom.publish(SampleStory("الحكومة تناقش الميزانية", "سياسة", "lead", ("p",)))
+    [post] = await tg.wait_for_messages(chat.id, 1, within=20)
+    assert post.text is not None and post.text.startswith("📰") and "المنتخب يستعد" in post.text
+    assert post.options.get("disable_notification") is True
+    assert all("url" in b for b in post.buttons)
+    assert len(await tg.messages(chat.id)) == 1
