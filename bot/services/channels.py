@@ -55,6 +55,7 @@ REASON_UNDECLARED: Final = "removed: no longer in the sources file"
 REASON_PAUSED: Final = "paused by an editor"
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 STATUSES: Final = ("active", "missing_rights", "paused", "removed")
+STATUS_LIVE: Final = ("active", "missing_rights")
 
 
 class ManagedByFile(ValidationError):
@@ -223,7 +224,8 @@ async def observe_membership(
     rows = list(await session.scalars(select(Channel).where(Channel.chat_id == membership.chat_id)))
     actor = membership.actor
     if not membership.present:
-        changed = [row for row in rows if row.active]
+        # active or missing rights → removed; paused and undeclared ones keep their reason
+        changed = [row for row in rows if channel_status(row.active, row.inactive_reason) in STATUS_LIVE]
         for row in changed:
             row.active, row.inactive_reason, row.updated_at = False, REASON_KICKED, now
             await _audit(session, clock, "removed", row, actor=actor, via=via, status=membership.status)
