@@ -5,7 +5,9 @@ A channel is created in Telegram, the bot added as administrator by an editor (r
 told), then declared in the sources file and imported while the bot runs (the reconciler applies it);
 an urgent story of its topic is posted there with URL buttons only, a story of another topic is not;
 the post's deep link opens the full article in a reader's private chat; an editor's /correct edits the
-channel post; the bot is kicked and the channel is deactivated, the ops chat told.
+channel post and /retract deletes it; the bot is kicked and the channel is deactivated, the ops chat
+told; adding it back reactivates it. Also: editors' /channels and the CMS routes, an "all" channel,
+and sources-file changes reaching the running bot.
 """
 
 from __future__ import annotations
@@ -164,6 +166,18 @@ async def test_channel_declared_fed_deep_linked_corrected_and_kicked(channel_sta
         return current.edited and "ربع نقطة" in (current.text or "")
 
     await wait_until(corrected, within=20, what="channel post corrected")
+    [current] = await tg.messages(chat.id)
+    assert current.buttons and all("callback_data" not in b for b in current.buttons)
+    assert (current.text or "").endswith("Aajel channel")
+
+    # a retraction deletes the channel post
+    await tg.send(EDITOR, f"/retract {alert_id}")
+
+    async def deleted() -> bool:
+        [current] = await tg.messages(chat.id)
+        return current.deleted
+
+    await wait_until(deleted, within=20, what="channel post deleted by the retraction")
 
     # kicked: the channel is deactivated and the ops chat told
     await tg.kick_bot(chat.id, by_user_id=EDITOR)
