@@ -223,7 +223,7 @@ class Reconciler:
             me = await self._bot.me()
             try:
                 member = await self._bot.get_chat_member(chat.id, me.id)
-                status = str(member.status.value if hasattr(member.status, "value") else member.status)
+                status = channels.member_status(member.status)
                 can_post = status == "creator" or bool(getattr(member, "can_post_messages", False))
                 if chat.type != "channel":
                     can_post = status in ("creator", "administrator", "member")

@@ -75,7 +75,7 @@ class ChannelAdd(StatesGroup):
 def membership_of(event: ChatMemberUpdated) -> svc.BotMembership:
     """What ``my_chat_member`` says: present or not, and whether the bot may post."""
     member = event.new_chat_member
-    status = str(member.status)
+    status = svc.member_status(member.status)
     can_post = status == "creator" or bool(getattr(member, "can_post_messages", False))
     return svc.BotMembership(
         chat_id=event.chat.id,
@@ -285,7 +285,7 @@ async def _add(
         me = await bot.me()
         try:
             member = await bot.get_chat_member(chat.id, me.id)
-            status = str(member.status)
+            status = svc.member_status(member.status)
             can_post = status == "creator" or bool(getattr(member, "can_post_messages", False))
         except TelegramAPIError:
             status, can_post = "left", False

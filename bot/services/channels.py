@@ -125,6 +125,12 @@ class MembershipOutcome:
     channel: ChannelInfo | None
 
 
+def member_status(value: object) -> str:
+    """Telegram's ChatMember status as plain text (aiogram may hand a ``(str, Enum)`` member, whose
+    ``str()`` is ``ChatMemberStatus.ADMINISTRATOR``, or the raw string)."""
+    return str(getattr(value, "value", value))
+
+
 def channel_status(active: bool, reason: str | None) -> str:
     """``active``, ``missing_rights``, ``paused`` or ``removed`` — a pure reading of the stored state."""
     if active:

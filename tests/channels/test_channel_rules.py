@@ -136,3 +136,10 @@ async def test_declarations_are_versioned_only_on_change(session: AsyncSession) 
     assert version == 1 and stored == specs
     assert await svc.store_declarations(session, [], clock) is True
     assert (await svc.declarations(session))[0] == 2
+
+
+def test_member_status_is_plain_text() -> None:
+    from aiogram.enums import ChatMemberStatus
+
+    assert svc.member_status(ChatMemberStatus.ADMINISTRATOR) == "administrator"
+    assert svc.member_status("kicked") == "kicked"
