@@ -18,6 +18,9 @@ Design and invariants
 * The file's declarations travel through ``config_state['channels']`` (:func:`store_declarations`,
   written by ``aajel sources import``) to the running bot, which resolves ``@usernames`` and rights
   with Telegram and applies them (:func:`apply_declaration`, :func:`release_undeclared`).
+* ``level``: flash and urgent stories reach every active channel of their topics through
+  :func:`~bot.services.alerts.plan_deliveries`; ``all`` channels also get each *normal* story as a
+  silent post, queued by :func:`feed_normal_stories` (subscribers keep getting those as digests).
 """
 
 from __future__ import annotations
