@@ -46,6 +46,7 @@ from bot.middlewares import DbSessionMiddleware, LanguageMiddleware
 from bot.ops import OpsNotifier
 from bot.pipeline import Poller
 from bot.progress import ProgressTracker
+from bot.scheduling import Reconciler
 from bot.services.articles import ArticleReader
 from bot.services.digest import Digester
 from bot.services.editors import editor_ids, seed_editors
@@ -295,6 +296,7 @@ class Aajel:
             )
         await self.progress.resume()
         count = await self.schedule_sources()
+        Reconciler.install(self)  # live configuration: follows `aajel sources import` (bot/scheduling.py)
         self.scheduler.add_job(
             self.digester.run_once,
             IntervalTrigger(seconds=DIGEST_TICK_SECONDS),

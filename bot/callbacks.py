@@ -54,3 +54,15 @@ class EditorAlertCb(CallbackData, prefix="ea"):
 
     action: str
     value: int = 0
+
+
+class ChannelCb(CallbackData, prefix="ch"):
+    """An editor's /channels button, readable as ``ch:<action>:<channel_id>:<value>``.
+
+    ``action``: ``list`` (back to the list), ``open`` (one channel's panel), ``t`` (toggle topic id
+    ``value``), ``l`` (level: ``value`` 0 urgent / 1 all), ``p`` (pause ``value`` 1 / resume 0).
+    """
+
+    action: str
+    channel_id: int = 0
+    value: int = 0

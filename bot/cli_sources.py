@@ -142,7 +142,9 @@ async def _import(settings: Settings, file: Path | None) -> int:
     print(
         f"imported {path}: topics {result.topics_added} added, {result.topics_updated} updated; "
         f"sources {result.sources_added} added, {result.sources_updated} updated, "
-        f"{result.sources_disabled} disabled"
+        f"{result.sources_disabled} disabled; channels {len(newsroom.channels)} declared"
+        f"{' (changed)' if result.channels_changed else ''}\n"
+        "a running bot applies this within seconds (see `aajel sources list`)"
     )
     return 0
 
@@ -171,7 +173,8 @@ def _duration(seconds: float) -> str:
     return f"{d}d{rest // 3600}h" if rest // 3600 else f"{d}d"
 
 
-def _source_row(source: Source, now: datetime) -> dict[str, Any]:
+def _source_row(source: Source, now: datetime, schedule: dict[str, Any] | None = None) -> dict[str, Any]:
+    scheduled = (schedule or {}).get("sources", {}).get(source.name)
     return {
         "id": source.id,
         "name": source.name,
@@ -186,7 +189,36 @@ def _source_row(source: Source, now: datetime) -> dict[str, Any]:
         "next_poll_at": source.next_poll_at.isoformat() if source.next_poll_at else None,
         "failure_count": source.failure_count,
         "last_error": source.last_error,
+        "scheduled_interval_seconds": scheduled["interval_seconds"] if scheduled else None,
+        "scheduled_next_run_at": scheduled["next_run_at"] if scheduled else None,
+        "schedule_reported_at": (schedule or {}).get("at"),
     }
+
+
+def _scheduled_cell(source: Source, schedule: dict[str, Any] | None) -> str:
+    """What the running bot has scheduled for this source, as it last reported."""
+    if schedule is None:
+        return "-"
+    entry = schedule.get("sources", {}).get(source.name)
+    if entry is None:
+        return "pending" if source.enabled else "no"
+    interval = float(entry["interval_seconds"])
+    mark = "" if abs(interval - source.interval_seconds) < 1e-6 else " (pending change)"
+    return f"every {_duration(interval)}{mark}"
+
+
+def _schedule_summary(schedule: dict[str, Any] | None, now: datetime) -> str:
+    from bot.scheduling import REPORT_SECONDS
+
+    if schedule is None:
+        return "no running bot has reported its schedule yet (`aajel run` reports it within seconds)"
+    at = datetime.fromisoformat(schedule["at"])
+    age = (now - at).total_seconds()
+    stale = " — STALE: is the bot still running?" if age > 3 * REPORT_SECONDS else ""
+    count = len(schedule.get("sources", {}))
+    return (
+        f"running bot {schedule.get('owner')} reported {count} scheduled sources {_duration(age)} ago{stale}"
+    )
 
 
 async def _list(settings: Settings, *, as_json: bool) -> int:
@@ -199,6 +231,7 @@ async def _list(settings: Settings, *, as_json: bool) -> int:
 
             async with AsyncSession(connection) as session:
                 sources = list((await session.scalars(select(Source).order_by(Source.id))).all())
+                schedule = await _read_schedule(session)
     except SQLAlchemyError as e:
         raise ConfigError(
             "DATABASE_URL", f"cannot read sources ({type(e).__name__}); run `aajel sources import`"
@@ -207,12 +240,23 @@ async def _list(settings: Settings, *, as_json: bool) -> int:
         await engine.dispose()
     now = SystemClock().now()
     if as_json:
-        print(json.dumps([_source_row(s, now) for s in sources], ensure_ascii=False, indent=2))
+        print(json.dumps([_source_row(s, now, schedule) for s in sources], ensure_ascii=False, indent=2))
         return 0
     if not sources:
         print("no sources: run `aajel sources import`")
         return 0
-    header = ("ID", "NAME", "KIND", "EVERY", "ENABLED", "HEALTH", "LAST SUCCESS", "FAILS", "LAST ERROR")
+    header = (
+        "ID",
+        "NAME",
+        "KIND",
+        "EVERY",
+        "ENABLED",
+        "HEALTH",
+        "LAST SUCCESS",
+        "FAILS",
+        "SCHEDULED",
+        "LAST ERROR",
+    )
     rows = [
         (
             str(s.id),
@@ -223,6 +267,7 @@ async def _list(settings: Settings, *, as_json: bool) -> int:
             "healthy" if s.healthy else "UNHEALTHY",
             _age(s.last_success_at, now),
             str(s.failure_count),
+            _scheduled_cell(s, schedule),
             s.last_error or "-",
         )
         for s in sources
@@ -236,9 +281,21 @@ async def _list(settings: Settings, *, as_json: bool) -> int:
         f"\n{len(sources)} sources, {sum(s.enabled for s in sources)} enabled, {len(unhealthy)} unhealthy, "
         f"{len(backing_off)} backing off"
     )
+    print(_schedule_summary(schedule, now))
     for s in unhealthy:
         print(f"UNHEALTHY {s.name}: {s.failure_count} failures in a row; last error: {s.last_error}")
     return 0
+
+
+async def _read_schedule(session: Any) -> dict[str, Any] | None:
+    """The running bot's schedule report; None when there is none (or an older schema without it)."""
+    from bot.scheduling import read_schedule
+
+    try:
+        async with session.begin_nested():
+            return await read_schedule(session)
+    except SQLAlchemyError:
+        return None
 
 
 # ------------------------------------------------------------------------------------------------ check

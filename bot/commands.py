@@ -89,6 +89,7 @@ EDITOR_COMMANDS: dict[str, dict[str, str]] = {
     "history": {"ar": "آخر الأخبار المرسلة", "en": "Recent alerts"},
     "stats": {"ar": "إحصاءات الإرسال", "en": "Delivery statistics"},
     "editor": {"ar": "المحررون: add | remove | list", "en": "Editors: add | remove | list"},
+    "channels": {"ar": "القنوات: المواضيع والمستوى", "en": "Channels: topics and level"},
 }
 
 

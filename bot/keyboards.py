@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ArticleCb, PageCb, SettingsCb, TopicCb
+from bot.callbacks import ArticleCb, ChannelCb, PageCb, SettingsCb, TopicCb
 from bot.i18n import t
 from bot.services.articles import Headline
+from bot.services.channels import ChannelInfo
 from bot.services.subscriptions import ChatSettings, TopicInfo, format_minutes
 
 
@@ -121,4 +122,54 @@ def quiet_keyboard(lang: str) -> InlineKeyboardMarkup:
     builder.button(text=t("button.quiet_off", lang), callback_data=SettingsCb(action="q", arg=-1))
     builder.button(text=t("button.back", lang), callback_data=SettingsCb(action="menu"))
     builder.adjust(2, 2, 1, 1)
+    return builder.as_markup()
+
+
+CHANNEL_LEVEL_CODES: tuple[str, ...] = ("urgent", "all")
+"""``ChannelCb(action="l").value`` indexes this tuple."""
+
+
+def channels_keyboard(items: Sequence[ChannelInfo]) -> InlineKeyboardMarkup | None:
+    """One button per channel, opening its panel."""
+    if not items:
+        return None
+    builder = InlineKeyboardBuilder()
+    for item in items:
+        mark = {"active": "🟢", "missing_rights": "🟠", "paused": "⏸"}.get(item.status, "🔴")
+        builder.button(
+            text=f"{mark} {item.label}"[:60], callback_data=ChannelCb(action="open", channel_id=item.id)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def channel_keyboard(channel: ChannelInfo, topics: Sequence[TopicInfo], lang: str) -> InlineKeyboardMarkup:
+    """A channel's panel: topic toggles, the level, pause/resume and back — or only back when the
+    sources file manages the channel."""
+    builder = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    if channel.managed_by != "file":
+        for topic in topics:
+            mark = "✅" if topic.slug in channel.topics else "⬜"
+            builder.button(
+                text=f"{mark} {topic.name(lang)}",
+                callback_data=ChannelCb(action="t", channel_id=channel.id, value=topic.id),
+            )
+        sizes += [2] * (len(topics) // 2) + ([1] if len(topics) % 2 else [])
+        other = "all" if channel.level == "urgent" else "urgent"
+        builder.button(
+            text=t(f"channel.button.level_{other}", lang),
+            callback_data=ChannelCb(
+                action="l", channel_id=channel.id, value=CHANNEL_LEVEL_CODES.index(other)
+            ),
+        )
+        paused = channel.status == "paused"
+        builder.button(
+            text=t("channel.button.resume" if paused else "channel.button.pause", lang),
+            callback_data=ChannelCb(action="p", channel_id=channel.id, value=0 if paused else 1),
+        )
+        sizes.append(2)
+    builder.button(text=t("channel.button.back", lang), callback_data=ChannelCb(action="list"))
+    sizes.append(1)
+    builder.adjust(*sizes)
     return builder.as_markup()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, errors, fallback, latest, settings, start, topics
+from handlers import article, channels, errors, fallback, latest, settings, start, topics
 from handlers import editor_alerts as editor_alerts_handlers
 from handlers import editors as editors_handlers
 from handlers.editor_gate import EditorGate
@@ -33,12 +33,15 @@ def get_routers() -> list[Router]:
     users.include_routers(
         *(_detached(r) for r in (start.router, topics.router, settings.router, latest.router, article.router))
     )
+    # channels: my_chat_member for everyone, and the channel posts' deep link before /start's welcome
+    membership = (_detached(channels.membership_router), _detached(channels.deep_link_router))
     # fallback answers whatever nobody else handled: keep it after every other router
-    return [editors_router(), users, _detached(fallback.router), _detached(errors.router)]
+    return [*membership, editors_router(), users, _detached(fallback.router), _detached(errors.router)]
 
 
 def editors_router() -> Router:
-    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, draft buttons and text.
+    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, /channels, draft buttons
+    and text.
 
     First in line, so an editor's draft text is not taken for subscriber chatter. The gate is an
     *inner* middleware: it runs only for updates these handlers match, refuses (and audits) anyone
@@ -48,5 +51,7 @@ def editors_router() -> Router:
     gate = EditorGate()
     editors.message.middleware(gate)
     editors.callback_query.middleware(gate)
-    editors.include_routers(*(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router)))
+    editors.include_routers(
+        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router, channels.router))
+    )
     return editors

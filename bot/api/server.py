@@ -45,6 +45,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api.channels import ChannelRoutes, channel_operations
 from bot.api.models import (
     IDEMPOTENCY_KEY_PATTERN,
     AlertAccepted,
@@ -196,6 +197,7 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             {200: Response("text exposition format", content_type=CONTENT_TYPE_LATEST.split(";")[0])},
         ),
     ]
+    ops += channel_operations()  # GET/PUT /api/v1/channels (bot/api/channels.py)
     if webhook_path is not None:
         ops.append(
             Operation(
@@ -272,6 +274,7 @@ class ApiServer:
             "openapi": self.openapi,
             "health": self.health,
             "metrics": self.metrics,
+            **ChannelRoutes(self).handlers(),
         }
         if self._webhook is not None:
             hook = SimpleRequestHandler(

@@ -82,13 +82,16 @@ SUBSCRIPTION_LEVELS: Final[tuple[str, ...]] = ("urgent", "all")
 """``urgent``: only flash/urgent stories of the topic; ``all``: also normal ones (digest)."""
 
 EDIT_STATES: Final[tuple[str, ...]] = ("none", "pending", "done", "failed")
+"""State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
+
+CHANNEL_MANAGERS: Final[tuple[str, ...]] = ("telegram", "file")
+"""Who owns a channel's topics and level: editors (Telegram, CMS API) or the sources file."""
 
 ALERT_KINDS: Final[tuple[str, ...]] = ("story", "editor", "digest", "escalation", "update")
 """Where an alert came from: a source's story, an editor (/alert, CMS API), or a digest bundle; or a
 follow-up of a stored story (:mod:`bot.services.escalation`): ``escalation`` (a normal story that
 became urgent, pushed to whoever has not had it) and ``update`` (a material change of a pushed story,
 sent as a reply to the earlier push; ``parent_alert_id`` names that push)."""
-"""State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -405,7 +408,15 @@ class Subscription(Base):
 
 
 class Channel(Base):
-    """A channel or a forum thread fed automatically with its topics' breaking stories."""
+    """A channel or a forum thread fed automatically with its topics' stories.
+
+    ``level`` ``urgent`` posts flash and urgent stories; ``all`` also posts normal ones, silently (see
+    :mod:`bot.services.channels`). ``managed_by`` says who owns topics and level: ``file`` (a
+    ``[[channels]]`` entry of the sources file, changed only there) or ``telegram`` (editors' buttons
+    and the CMS API). ``active`` is what planning reads; when false, ``inactive_reason`` says why
+    (missing post rights, removed from the channel …). ``feed_cursor`` is the detection time of the last
+    normal story considered for an ``all`` channel.
+    """
 
     __tablename__ = "channels"
     __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
@@ -416,6 +427,16 @@ class Channel(Base):
     title: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
     inactive_reason: Mapped[str | None] = mapped_column(Text)
+    username: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(
+        ChoiceString(SUBSCRIPTION_LEVELS), nullable=False, default="urgent", server_default="urgent"
+    )
+    signature: Mapped[str | None] = mapped_column(String(256))
+    managed_by: Mapped[str] = mapped_column(
+        ChoiceString(CHANNEL_MANAGERS), nullable=False, default="telegram", server_default="telegram"
+    )
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    feed_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
@@ -425,6 +446,25 @@ class Channel(Base):
 
     def __repr__(self) -> str:
         return f"Channel(id={self.id!r}, chat_id={self.chat_id!r}, thread_id={self.thread_id!r})"
+
+
+class ConfigState(Base):
+    """Small named documents shared between processes: what the sources file declares that the
+    running bot must apply (``channels``), and what the running bot has scheduled (``schedule``).
+
+    Written by one owner each (import, the running bot's reconciler); never used as a log.
+    """
+
+    __tablename__ = "config_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(
+        JSON, nullable=False, default=dict, server_default=text("'{}'")
+    )
+    updated_at: Mapped[datetime] = _updated_at()
+
+    def __repr__(self) -> str:
+        return f"ConfigState(key={self.key!r})"
 
 
 # --- editors, alerts and deliveries ------------------------------------------------------------------
@@ -584,6 +624,7 @@ class AuditLog(Base):
 
 
 __all__ = [
+    "CHANNEL_MANAGERS",
     "EDIT_STATES",
     "LANGUAGES",
     "NAMING_CONVENTION",
@@ -595,6 +636,7 @@ __all__ = [
     "BigId",
     "Channel",
     "ChoiceString",
+    "ConfigState",
     "Delivery",
     "Editor",
     "EnumString",

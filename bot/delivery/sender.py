@@ -95,6 +95,7 @@ from bot import metrics
 from bot.clock import Clock, as_utc
 from bot.config import Settings
 from bot.db.models import Alert, Channel, Delivery, Subscriber
+from bot.delivery.channel_render import ChannelStyle, render_channel_post
 from bot.delivery.digest_render import render_digest
 from bot.delivery.limiter import ChatLimits, Pacer
 from bot.delivery.liveness import Liveness
@@ -140,6 +141,7 @@ class Job:
     lang: str = "ar"
     message_id: int | None = None
     sent_at: datetime | None = None
+    signature: str | None = None  # a channel's signature line (channel rows only)
     due: float = 0.0  # next_attempt_at when claimed: within a priority, the longest due goes first
     reply_to: int | None = None  # message id of the earlier push this one replies to (an update)
 
@@ -198,6 +200,7 @@ class Sender:
         self._d = settings.delivery
         self._clock = clock
         self.owner = owner or _new_owner()
+        self._bot_username: str | None = None  # for channel posts' deep links, from getMe once
         self._api = api or BotApi.for_bot(
             bot, timeout=self._d.request_timeout_seconds, connections=self._d.concurrency
         )
@@ -414,6 +417,10 @@ class Sender:
                 .scalar_subquery()
                 .label("language"),
                 Delivery.reply_to_id,
+                select(Channel.signature)
+                .where(Channel.id == Delivery.channel_id)
+                .scalar_subquery()
+                .label("signature"),
             )
 
             def pick(limit: int, *where: Any, order: tuple[Any, ...]) -> Any:
@@ -491,6 +498,7 @@ class Sender:
                 lang=row.language or default,
                 message_id=row.telegram_message_id,
                 sent_at=as_utc(row.sent_at) if row.sent_at is not None else None,
+                signature=row.signature,
                 due=as_utc(row.next_attempt_at).timestamp(),
                 reply_to=replies.get(row.reply_to_id) if row.reply_to_id else None,
             )
@@ -671,9 +679,23 @@ class Sender:
             template = self._templates[key] = BotApi.template(build())
         return template
 
-    def _message_params(self, view: AlertView, lang: str, plain: bool, *, for_edit: bool) -> dict[str, Any]:
+    async def _channel_style(self, job: Job) -> ChannelStyle | None:
+        """Channel posts carry URL buttons only (a deep link for the full article) and a signature."""
+        if job.channel_id is None:
+            return None
+        if self._bot_username is None:
+            me = await self._api.call("getMe", {})
+            self._bot_username = str(me.get("username") or "")
+        return ChannelStyle(bot_username=self._bot_username, signature=job.signature)
+
+    def _message_params(
+        self, view: AlertView, lang: str, plain: bool, *, for_edit: bool, style: ChannelStyle | None = None
+    ) -> dict[str, Any]:
         render = render_digest if view.kind == "digest" else render_alert
-        message = render(view, lang=lang, tz=self._settings.tz)
+        if style is not None and view.kind != "digest":
+            message = render_channel_post(view, lang=lang, tz=self._settings.tz, style=style)
+        else:
+            message = render(view, lang=lang, tz=self._settings.tz)
         params: dict[str, Any] = {"text": message.plain if plain else message.text}
         if not plain:
             params["parse_mode"] = "HTML"
@@ -694,13 +716,14 @@ class Sender:
         view = info.view
         plain = False
         new_chat: int | None = chat if chat != job.chat_id else None
+        style = await self._channel_style(job)
         for attempt in range(3):  # at most: original, migrated chat, plain-text fallback
             if attempt:
                 await self.pacer.acquire()
                 self.chats.record(chat)
             template = self._template(
-                (SEND, view, job.lang, plain),
-                lambda: self._message_params(view, job.lang, plain, for_edit=False),  # noqa: B023
+                (SEND, view, job.lang, plain, style),
+                lambda: self._message_params(view, job.lang, plain, for_edit=False, style=style),  # noqa: B023
             )
             if job.reply_to is not None:  # an update replies to the earlier push (gone: sent anyway)
                 template = _REPLY.format(int(job.reply_to)) + template
@@ -796,11 +819,12 @@ class Sender:
             key: tuple[Any, ...] = (EDIT, "retracted", original, job.lang)
         elif info.view is not None and info.state is AlertState.CORRECTED:
             view = info.view
+            style = await self._channel_style(job)
 
             def build(plain: bool) -> dict[str, Any]:
-                return self._message_params(view, job.lang, plain, for_edit=True)
+                return self._message_params(view, job.lang, plain, for_edit=True, style=style)
 
-            key = (EDIT, "corrected", view, job.lang)
+            key = (EDIT, "corrected", view, job.lang, style)
         else:
             return Outcome(job, edit_state="done")
         plain = False

@@ -54,6 +54,7 @@ class MessageView:
     edit_date: str | None
     deleted: bool
     history: list[MessageVersionView] = field(default_factory=list)
+    forward_origin: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MessageView:
@@ -262,6 +263,12 @@ class EmulatorClient:
             "reply_to_message_id": reply_to_message_id,
         }
         result = await self._call("POST", f"/users/{user_id}/messages", body=body)
+        return SentByUser(MessageView.from_json(result["message"]), result["update_id"])
+
+    async def forward(self, user_id: int, from_chat_id: int, message_id: int) -> SentByUser:
+        """The user forwards message ``message_id`` of ``from_chat_id`` into their chat with the bot."""
+        body = {"from_chat_id": from_chat_id, "message_id": message_id}
+        result = await self._call("POST", f"/users/{user_id}/forward", body=body)
         return SentByUser(MessageView.from_json(result["message"]), result["update_id"])
 
     async def start(self, user_id: int) -> SentByUser:

@@ -125,6 +125,7 @@ class ControlApi:
             web.post(f"{p}/users/{{user_id}}/unblock", self.unblock),
             web.post(f"{p}/users/{{user_id}}/deactivate", self.deactivate),
             web.post(f"{p}/users/{{user_id}}/messages", self.user_sends),
+            web.post(f"{p}/users/{{user_id}}/forward", self.user_forwards),
             web.post(f"{p}/users/{{user_id}}/press", self.press),
             web.post(f"{p}/chats", self.create_chat),
             web.get(f"{p}/chats/{{chat_id}}", self.get_chat),
@@ -197,6 +198,15 @@ class ControlApi:
             chat_id=_opt_int(data.get("chat_id"), "chat_id"),
             message_thread_id=_opt_int(data.get("message_thread_id"), "message_thread_id"),
             reply_to_message_id=_opt_int(data.get("reply_to_message_id"), "reply_to_message_id"),
+        )
+        return ok({"message": self.emu.message_snapshot(message), "update_id": update_id}, 201)
+
+    async def user_forwards(self, request: web.Request) -> web.Response:
+        data = await _body(request)
+        message, update_id = self.emu.user_forwards(
+            self._user_id(request),
+            _int(data.get("from_chat_id"), "from_chat_id"),
+            _int(data.get("message_id"), "message_id"),
         )
         return ok({"message": self.emu.message_snapshot(message), "update_id": update_id}, 201)
 

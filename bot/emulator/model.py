@@ -125,6 +125,7 @@ class MessageRecord:
     reply_to_message_id: int | None = None
     options: dict[str, Any] = field(default_factory=dict)  # link_preview_options, protect_content, ...
     service: dict[str, Any] = field(default_factory=dict)  # new_chat_members, migrate_to_chat_id, ...
+    forward_origin: dict[str, Any] | None = None  # a forwarded copy: Bot API MessageOrigin
     edit_date: datetime | None = None
     deleted: bool = False
     history: list[MessageVersion] = field(default_factory=list)

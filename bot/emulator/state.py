@@ -419,6 +419,60 @@ class Emulator:
         self.notify()
         return message, update_id
 
+    def user_forwards(
+        self, user_id: int, from_chat_id: int, message_id: int
+    ) -> tuple[MessageRecord, int | None]:
+        """The user forwards a message they can see into their private chat with the bot.
+
+        The copy keeps text and entities and carries ``forward_origin`` as Telegram builds it:
+        ``channel`` (the channel chat, the original ``message_id`` and date) for channel posts, ``user``
+        otherwise. Messages with protected content cannot be forwarded (Telegram clients refuse).
+        """
+        user = self.user(user_id)
+        if user.deactivated:
+            raise EmulatorError(f"user {user_id} is deactivated and cannot write")
+        source = self.chat(from_chat_id)
+        original = source.messages.get(message_id)
+        if original is None or original.deleted or original.text is None:
+            raise EmulatorError(f"no text message {message_id} in chat {from_chat_id}", 404)
+        public_channel = source.kind is ChatKind.CHANNEL and source.username
+        can_see = source.id == user_id or public_channel or source.member(user_id).status.is_present
+        if not can_see:
+            raise EmulatorError(f"user {user_id} cannot see chat {from_chat_id}")
+        if original.options.get("protect_content"):
+            raise EmulatorError("the message has protected content and cannot be forwarded")
+        date = int(original.date.timestamp())
+        if source.kind is ChatKind.CHANNEL:
+            origin: dict[str, Any] = {
+                "type": "channel",
+                "chat": self.chat_to_api(source),
+                "message_id": original.message_id,
+                "date": date,
+            }
+        elif original.sender_id is not None:
+            origin = {"type": "user", "sender_user": self.user_to_api(original.sender_id), "date": date}
+        else:
+            origin = {"type": "chat", "sender_chat": self.chat_to_api(source), "date": date}
+        chat = self.chat(user_id)
+        if user.blocked:
+            self.set_blocked(user_id, False)
+        user.started = True
+        message = MessageRecord(
+            chat_id=chat.id,
+            message_id=chat.take_message_id(),
+            date=self.now(),
+            sender_id=user_id,
+            from_bot=False,
+            text=original.text,
+            entities=[dict(e) for e in original.entities],
+            forward_origin=origin,
+        )
+        message.history.append(message.version())
+        chat.messages[message.message_id] = message
+        update_id = self.enqueue("message", self.message_to_api(message))
+        self.notify()
+        return message, update_id
+
     def _bot_receives(self, chat: ChatRecord, message: MessageRecord) -> bool:
         if chat.kind is ChatKind.PRIVATE:
             return True
@@ -695,6 +749,8 @@ class Emulator:
             replied = chat.messages.get(message.reply_to_message_id)
             if replied is not None and not replied.deleted:
                 data["reply_to_message"] = self.message_to_api(replied, nested=True)
+        if message.forward_origin is not None:
+            data["forward_origin"] = message.forward_origin
         if message.edit_date is not None:
             data["edit_date"] = int(message.edit_date.timestamp())
         if message.text is not None:
@@ -727,6 +783,7 @@ class Emulator:
             "reply_to_message_id": message.reply_to_message_id,
             "options": message.options,
             "service": message.service,
+            "forward_origin": message.forward_origin,
             "edited": message.edit_date is not None,
             "edit_date": message.edit_date.isoformat() if message.edit_date else None,
             "deleted": message.deleted,

@@ -4,6 +4,10 @@ The sources file is the editors' source of truth; the database holds what the po
 the per-source state (ETag, failures, baseline). Import is an upsert by slug / source name: existing
 sources keep their polling state, changed settings are applied, and sources missing from the file
 are disabled, never deleted (their stories and history stay).
+
+``[[channels]]`` are stored as declarations (``config_state``): resolving an ``@username`` and the
+bot's rights needs Telegram, which only the running bot talks to; its reconciler
+(:mod:`bot.scheduling`) applies them within seconds (see :mod:`bot.services.channels`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.models import Source, Topic
+from bot.services.channels import store_declarations
 from bot.sources.spec import Newsroom
 
 
@@ -25,6 +30,7 @@ class ImportResult:
     sources_added: int
     sources_updated: int
     sources_disabled: int
+    channels_changed: bool = False
 
 
 async def import_newsroom(session: AsyncSession, newsroom: Newsroom, clock: Clock) -> ImportResult:
@@ -101,4 +107,5 @@ async def import_newsroom(session: AsyncSession, newsroom: Newsroom, clock: Cloc
             source_row.updated_at = now
             s_disabled += 1
     await session.flush()
-    return ImportResult(t_added, t_updated, s_added, s_updated, s_disabled)
+    channels_changed = await store_declarations(session, newsroom.channels, clock)
+    return ImportResult(t_added, t_updated, s_added, s_updated, s_disabled, channels_changed)

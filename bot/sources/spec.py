@@ -11,6 +11,10 @@ JSON field paths are dotted identifiers.
 
 :meth:`SourceSpec.to_json` / :meth:`SourceSpec.from_json` round-trip a source through the
 ``sources.config`` JSON column; ``from_json`` validates exactly like the file loader.
+
+``[[channels]]`` entries (:class:`ChannelSpec`) declare the Telegram channels (or forum threads) the
+newsroom feeds. Their mistakes are reported whole: every unknown key and every unknown topic of an
+entry in one line (``channels[0]: unknown keys: levl (allowed: …); unknown topics: 'sport'``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from bot.domain import SourceKind, Urgency
 from bot.exceptions import ConfigError
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # Telegram public usernames: 4-32 characters
+CHANNEL_LEVELS = ("urgent", "all")
+MAX_SIGNATURE = 200
 _PATH_RE = re.compile(r"^[^.\s]+(\.[^.\s]+)*$")
 _FETCHABLE = (SourceKind.RSS, SourceKind.HTML, SourceKind.JSON)
 MIN_INTERVAL_SECONDS = 2  # tickers may be polled every few seconds
@@ -151,11 +158,48 @@ def _dc_items(obj: HtmlSelectors | JsonPaths) -> list[tuple[str, Any]]:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """A channel (or one forum thread of a supergroup) fed automatically.
+
+    ``chat`` is an ``@username`` or a numeric chat id (``-100…``). ``level`` ``urgent`` posts flash and
+    urgent stories; ``all`` also normal ones, each posted silently. ``signature`` is a line added under
+    every post (the channel's name, a call to subscribe).
+    """
+
+    chat: str | int
+    topics: tuple[str, ...]
+    level: str = "urgent"
+    thread_id: int = 0
+    signature: str | None = None
+
+    @property
+    def username(self) -> str | None:
+        """The username without ``@`` (lower case), or None for a numeric id."""
+        return self.chat[1:].lower() if isinstance(self.chat, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chat": self.chat,
+            "topics": list(self.topics),
+            "level": self.level,
+            "thread_id": self.thread_id,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChannelSpec:
+        """Rebuild (and validate) a channel from :meth:`to_json` output."""
+        clean = {k: v for k, v in data.items() if v is not None}
+        return _read_channel(clean, "channel", topics=None)
+
+
+@dataclass(frozen=True, slots=True)
 class Newsroom:
-    """All topics and sources of one deployment."""
+    """All topics, sources and channels of one deployment."""
 
     topics: tuple[TopicSpec, ...]
     sources: tuple[SourceSpec, ...]
+    channels: tuple[ChannelSpec, ...] = ()
 
     def topic(self, slug: str) -> TopicSpec | None:
         return next((t for t in self.topics if t.slug == slug), None)
@@ -373,13 +417,67 @@ def _read_topic(data: Any, where: str) -> TopicSpec:
     )
 
 
+_CHANNEL_KEYS = ("chat", "topics", "level", "thread_id", "signature")
+
+
+def _read_channel(data: Any, where: str, topics: set[str] | None) -> ChannelSpec:
+    """One ``[[channels]]`` entry; unknown keys and unknown topics are named together in one error."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(where, "must be a table")
+    problems: list[str] = []
+    unknown = [str(k) for k in data if k not in _CHANNEL_KEYS]
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(unknown)} (allowed: {', '.join(_CHANNEL_KEYS)})")
+    raw_topics = data.get("topics")
+    if raw_topics is not None and (
+        not isinstance(raw_topics, list) or not all(isinstance(v, str) and v.strip() for v in raw_topics)
+    ):
+        raise ConfigError(f"{where}.topics", "must be a list of topic slugs")
+    slugs = tuple(dict.fromkeys(v.strip() for v in raw_topics or []))
+    if topics is not None:
+        missing = [slug for slug in slugs if slug not in topics]
+        if missing:
+            problems.append("unknown topics: " + ", ".join(repr(m) for m in missing))
+    if problems:
+        raise ConfigError(where, "; ".join(problems))
+    chat = data.get("chat")
+    if chat is None:
+        raise ConfigError(f"{where}.chat", "required (an @username or a numeric chat id)")
+    if isinstance(chat, str) and chat.strip().lstrip("-").isdigit():
+        chat = int(chat.strip())
+    if isinstance(chat, bool) or not isinstance(chat, int | str):
+        raise ConfigError(f"{where}.chat", "must be an @username or a numeric chat id")
+    if isinstance(chat, int) and chat >= 0:
+        raise ConfigError(f"{where}.chat", f"a channel's id is negative (-100…), got {chat}")
+    if isinstance(chat, str):
+        chat = chat.strip()
+        if not _USERNAME_RE.match(chat):
+            raise ConfigError(
+                f"{where}.chat", f"must be an @username (5-32 characters) or an id, got {chat!r}"
+            )
+    if not slugs:
+        raise ConfigError(f"{where}.topics", "required: at least one topic slug")
+    level = data.get("level", "urgent")
+    if level not in CHANNEL_LEVELS:
+        raise ConfigError(f"{where}.level", f"must be one of {', '.join(CHANNEL_LEVELS)} (got {level!r})")
+    thread_id = data.get("thread_id", 0)
+    if isinstance(thread_id, bool) or not isinstance(thread_id, int) or thread_id < 0:
+        raise ConfigError(
+            f"{where}.thread_id", "must be a forum topic's message_thread_id (a positive integer)"
+        )
+    signature = _str(data, "signature", where)
+    if signature is not None and len(signature) > MAX_SIGNATURE:
+        raise ConfigError(f"{where}.signature", f"at most {MAX_SIGNATURE} characters")
+    return ChannelSpec(chat=chat, topics=slugs, level=str(level), thread_id=thread_id, signature=signature)
+
+
 def parse_newsroom(text: str) -> Newsroom:
     """Parse and validate the TOML text of a sources file."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("sources file", f"not valid TOML: {e}") from e
-    _check_keys(doc, "sources file", ("topics", "sources"))
+    _check_keys(doc, "sources file", ("topics", "sources", "channels"))
     raw_topics = doc.get("topics", [])
     raw_sources = doc.get("sources", [])
     if not isinstance(raw_topics, list):
@@ -404,7 +502,18 @@ def parse_newsroom(text: str) -> Newsroom:
         if any(s.name == source.name for s in sources):
             raise ConfigError(f"{where}.name", f"duplicate source {source.name!r}")
         sources.append(source)
-    return Newsroom(topics=tuple(topics), sources=tuple(sources))
+
+    raw_channels = doc.get("channels", [])
+    if not isinstance(raw_channels, list):
+        raise ConfigError("channels", "must be an array of tables ([[channels]])")
+    channels: list[ChannelSpec] = []
+    for i, raw in enumerate(raw_channels):
+        channel = _read_channel(raw, f"channels[{i}]", slugs)
+        key = (channel.username or channel.chat, channel.thread_id)
+        if any((c.username or c.chat, c.thread_id) == key for c in channels):
+            raise ConfigError(f"channels[{i}].chat", f"duplicate channel {channel.chat!r}")
+        channels.append(channel)
+    return Newsroom(topics=tuple(topics), sources=tuple(sources), channels=tuple(channels))
 
 
 def load_newsroom(path: str | Path) -> Newsroom:

@@ -73,6 +73,8 @@ async def test_routes_and_document_match_both_ways(room: Newsroom) -> None:
         "/api/v1/alerts/{id}",
         "/api/v1/alerts/{id}/correction",
         "/api/v1/alerts/{id}/retraction",
+        "/api/v1/channels",
+        "/api/v1/channels/{id}",
     }
 
 
