@@ -117,3 +117,194 @@ HARMLESS_FEEDS: tuple[tuple[str, bytes], ...] = (
         ).encode(),
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HostileRequest:
+    """One request to the HTTP API: the body as raw bytes, the status and error it must get."""
+
+    name: str
+    method: str
+    path: str
+    body: bytes | None
+    status: int
+    error: str  # fragment of the JSON ``error``
+    operation: str | None  # the OpenAPI operationId whose document must list ``status``
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+_ALERT = '{"headline": "خبر", "topics": ["world"]}'
+
+HOSTILE_CMS_REQUESTS: tuple[HostileRequest, ...] = (
+    HostileRequest(
+        "nesting-30000-arrays", "POST", "/api/v1/alerts", b"[" * 30_000, 400, "nests deeper", "createAlert"
+    ),
+    HostileRequest(
+        "nesting-40-objects-in-a-field",
+        "POST",
+        "/api/v1/alerts",
+        ('{"headline": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}").encode(),
+        400,
+        "nests deeper",
+        "createAlert",
+    ),
+    HostileRequest(
+        "truncated-json", "POST", "/api/v1/alerts", b'{"headline": ', 400, "not valid JSON", "createAlert"
+    ),
+    HostileRequest(
+        "invalid-utf8", "POST", "/api/v1/alerts", b'\xff\xfe{"a"\xc3', 400, "not valid JSON", "createAlert"
+    ),
+    HostileRequest(
+        "integer-with-5000-digits",
+        "POST",
+        "/api/v1/alerts",
+        b'{"headline": "x", "topics": [' + b"9" * 5000 + b"]}",
+        400,
+        "not valid JSON",
+        "createAlert",
+    ),
+    HostileRequest(
+        "lone-surrogate-key",
+        "POST",
+        "/api/v1/alerts",
+        b'{"headline": "x", "topics": ["world"], "\\ud800": 1}',
+        422,
+        "valid string",
+        "createAlert",
+    ),
+    HostileRequest(
+        "headline-of-controls-only",
+        "POST",
+        "/api/v1/alerts",
+        b'{"headline": "\\u0000\\u0007\\u202e\\u2066\\ud800\\u200b", "topics": ["world"]}',
+        422,
+        "at least 1 character",
+        "createAlert",
+    ),
+    HostileRequest(
+        "body-over-64-kib",
+        "POST",
+        "/api/v1/alerts",
+        ('{"headline": "' + "x" * 70_000 + '", "topics": ["world"]}').encode(),
+        413,
+        "larger than",
+        "createAlert",
+    ),
+    HostileRequest(
+        "idempotency-key-with-spaces",
+        "POST",
+        "/api/v1/alerts",
+        _ALERT.encode(),
+        400,
+        "Idempotency-Key",
+        "createAlert",
+        (("Idempotency-Key", "a key with spaces"),),
+    ),
+    HostileRequest("id-arabic-indic-digit", "GET", "/api/v1/alerts/١", None, 422, "ASCII digits", "getAlert"),
+    HostileRequest("id-2-31", "GET", "/api/v1/alerts/2147483648", None, 404, "not found", "getAlert"),
+    HostileRequest(
+        "id-2-63", "GET", "/api/v1/alerts/9223372036854775808", None, 404, "not found", "getAlert"
+    ),
+    HostileRequest(
+        "id-5000-digits", "GET", "/api/v1/alerts/" + "9" * 5000, None, 404, "not found", "getAlert"
+    ),
+    HostileRequest("id-negative", "GET", "/api/v1/alerts/-1", None, 422, "ASCII digits", "getAlert"),
+    HostileRequest("id-nul", "GET", "/api/v1/alerts/%00", None, 422, "ASCII digits", "getAlert"),
+    HostileRequest(
+        "correction-id-2-31",
+        "POST",
+        "/api/v1/alerts/2147483648/correction",
+        b'{"text": "x"}',
+        404,
+        "not found",
+        "correctAlert",
+    ),
+    HostileRequest(
+        "retraction-id-2-63",
+        "POST",
+        "/api/v1/alerts/9223372036854775808/retraction",
+        None,
+        404,
+        "not found",
+        "retractAlert",
+    ),
+    HostileRequest(
+        "correction-of-controls-only",
+        "POST",
+        "/api/v1/alerts/{alert}/correction",
+        b'{"text": "\\u0000\\u202e"}',
+        422,
+        "at least 1 character",
+        "correctAlert",
+    ),
+    HostileRequest(
+        "retraction-deep-nesting",
+        "POST",
+        "/api/v1/alerts/{alert}/retraction",
+        b"[" * 5000 + b"]" * 5000,
+        400,
+        "nests deeper",
+        "retractAlert",
+    ),
+    HostileRequest("unknown-route", "GET", "/api/v1/../../etc/passwd", None, 404, "Not Found", None),
+    HostileRequest("wrong-method", "DELETE", "/api/v1/alerts", None, 405, "Method Not Allowed", None),
+)
+
+POISONED_ALERT = {
+    "headline": "\u0000عاجل\u0007 \u202eانفجار\u2066 في\u0085 الميناء\ud800",
+    "body": "سطر أول\u0000\r\nسطر\u202e ثان\u001b[31m",
+    "topics": ["world"],
+}
+"""A valid alert full of unsafe characters: accepted, stored and pushed clean (500 on PostgreSQL before)."""
+POISONED_CLEAN = {"headline": "عاجل انفجار في الميناء", "body": "سطر أول\nسطر ثان[31m"}
+
+_UPDATE = (
+    '{"update_id": 7, "message": {"message_id": 1, "date": 1700000000, '
+    '"chat": {"id": 4343, "type": "private", "first_name": "Eve"}, '
+    '"from": {"id": 4343, "is_bot": false, "first_name": "Eve"}, "text": "hi"}}'
+)
+
+HOSTILE_UPDATES: tuple[HostileRequest, ...] = (
+    HostileRequest(
+        "malformed-json", "POST", "", b'{"update_id": 1, ', 400, "not valid JSON", "telegramWebhook"
+    ),
+    HostileRequest("deep-nesting", "POST", "", b"[" * 30_000, 400, "nests deeper", "telegramWebhook"),
+    HostileRequest("not-an-object", "POST", "", b"[1, 2]", 400, "JSON object", "telegramWebhook"),
+    HostileRequest(
+        "update-id-not-int",
+        "POST",
+        "",
+        b'{"update_id": "x"}',
+        400,
+        "not a Telegram update",
+        "telegramWebhook",
+    ),
+    HostileRequest(
+        "message-not-an-object",
+        "POST",
+        "",
+        b'{"update_id": 3, "message": "hi"}',
+        400,
+        "not a Telegram update",
+        "telegramWebhook",
+    ),
+    HostileRequest(
+        "body-over-64-kib",
+        "POST",
+        "",
+        b'{"update_id": 4, "x": "' + b"y" * 70_000 + b'"}',
+        413,
+        "larger than",
+        "telegramWebhook",
+    ),
+    HostileRequest(
+        "wrong-secret",
+        "POST",
+        "",
+        _UPDATE.encode(),
+        401,
+        "wrong secret",
+        "telegramWebhook",
+        (("X-Telegram-Bot-Api-Secret-Token", "wrong"),),
+    ),
+)
