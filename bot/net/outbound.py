@@ -235,6 +235,8 @@ class OutboundPolicy:
             raise OutboundRefused(name, "URL has no host")
         if host in METADATA_NAMES:
             raise OutboundRefused(name, f"{host} is a cloud metadata name (never fetched)")
+        if host_class(host) is AddressClass.FORBIDDEN:  # a literal: no allow-list may even be asked
+            raise OutboundRefused(name, f"{host} is a never-fetched (link-local/metadata) address: refused")
         return host
 
     async def addresses(self, host: str, permitted: frozenset[AddressClass], name: str) -> list[str]:
