@@ -358,7 +358,11 @@ class ApiServer:
             return json_error(503, "the CMS API is disabled: set API__CMS_TOKEN to enable it")
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
-        if scheme.lower() == "bearer" and given and hmac.compare_digest(given.strip().encode(), self._token):
+        if (
+            scheme.lower() == "bearer"
+            and given
+            and hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), self._token)
+        ):
             return None
         await self.refusals.record(
             action, remote=request.remote, reason="missing" if not header else "wrong token"

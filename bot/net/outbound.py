@@ -211,7 +211,10 @@ class OutboundPolicy:
         if self.allow_private is True:
             classes |= {AddressClass.PRIVATE, AddressClass.LOOPBACK}
         if origin is not None:
-            host = URL(origin).host or ""
+            try:
+                host = URL(origin).host or ""
+            except (ValueError, TypeError):
+                host = ""  # an unparseable origin grants nothing
             cls = host_class(host)
             if cls in (AddressClass.PRIVATE, AddressClass.LOOPBACK):
                 classes.add(cls)

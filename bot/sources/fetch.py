@@ -173,5 +173,5 @@ class Fetcher:
                 raise
             except TimeoutError as e:
                 raise FetchError(name, f"timed out after {self._settings.timeout_seconds:g}s") from e
-            except aiohttp.ClientError as e:
+            except (aiohttp.ClientError, OSError, ValueError) as e:
                 raise FetchError(name, f"{type(e).__name__}: {e}") from e

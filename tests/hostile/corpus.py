@@ -308,3 +308,14 @@ HOSTILE_UPDATES: tuple[HostileRequest, ...] = (
         (("X-Telegram-Bot-Api-Secret-Token", "wrong"),),
     ),
 )
+
+HOSTILE_HEADER_LINES: tuple[tuple[str, bytes, bytes], ...] = (
+    # (name, header line sent on a raw socket, start of the status line it must get)
+    ("control-char-in-authorization", b"Authorization: Bearer tok\x01en", b"HTTP/1.0 400"),
+    ("header-without-colon", b"Authorization Bearer token", b"HTTP/1.0 400"),
+    ("header-line-of-100-kib", b"X-Junk: " + b"j" * 100_000, b"HTTP/1.0 400"),
+    ("non-ascii-bearer-token", 'Authorization: Bearer سر\\"%'.encode(), b"HTTP/1.1 401"),
+    ("invalid-utf8-bearer-token", b"Authorization: Bearer \xff\xfe\xc3", b"HTTP/1.1 401"),
+    ("nul-in-idempotency-key", b"Idempotency-Key: a\x00b", b"HTTP/1.0 400"),
+)
+"""Header lines an attacker may send; aiohttp's parser answers the malformed ones itself (400)."""

@@ -19,6 +19,7 @@ from bot.services.editor_alerts import get_alert
 from tests.editors.harness import WEBHOOK_SECRET, Newsroom, running_newsroom
 from tests.hostile.corpus import (
     HOSTILE_CMS_REQUESTS,
+    HOSTILE_HEADER_LINES,
     HOSTILE_UPDATES,
     POISONED_ALERT,
     POISONED_CLEAN,
@@ -67,6 +68,21 @@ async def test_hostile_cms_requests_get_documented_4xx_and_change_nothing_else(
             assert case.error in body["error"], (case.name, body)
             if case.operation is not None:
                 assert str(status) in _documented(document, case.operation), case.name
+
+        # hostile header lines on a raw socket: aiohttp's parser refuses the malformed ones itself
+        port = room.app.api.port if room.app.api else None
+        assert port is not None
+        for name, line, status_line in HOSTILE_HEADER_LINES:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"POST /api/v1/alerts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+                + line
+                + b"\r\nConnection: close\r\n\r\n{}"
+            )
+            await writer.drain()
+            answer = await reader.read(65536)
+            writer.close()
+            assert answer.startswith(status_line), (name, answer[:200])
 
         # nothing else changed: the one real alert is intact, the server healthy
         assert await _count(room, Alert) == 1
