@@ -151,20 +151,28 @@ async def test_hostile_webhook_bodies_get_4xx_and_the_bot_keeps_serving(
             assert case.error in body["error"], (case.name, body)
             assert str(status) in _documented(document, "telegramWebhook"), case.name
 
-        # a well-formed update full of NUL and bidi controls is accepted without breaking anything
+        # a well-formed update full of NUL and bidi controls, from a real chat: served, nothing breaks
+        eve = await room.tg.create_user("Eve", language_code="en", started=True)
         poisoned = {
             "update_id": 77,
             "message": {
                 "message_id": 5,
                 "date": 1_700_000_000,
-                "chat": {"id": 4545, "type": "private", "first_name": "\u0000E\u202eve"},
-                "from": {"id": 4545, "is_bot": False, "first_name": "\u0000E\u202eve", "language_code": "en"},
+                "chat": {"id": eve.id, "type": "private", "first_name": "\u0000E\u202eve"},
+                "from": {
+                    "id": eve.id,
+                    "is_bot": False,
+                    "first_name": "\u0000E\u202eve",
+                    "language_code": "en",
+                },
                 "text": "/start\u0000\u202e",
                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
             },
         }
         async with room.http.post(url, data=json.dumps(poisoned), headers=headers) as response:
             assert response.status == 200
+        # "/start" glued to NUL and U+202E is not the /start command: a polite answer, not a crash
+        assert "/help" in ((await room.reply(eve.id, 1)).text or "")
 
         # the bot still serves real users through the webhook
         reader = await room.tg.create_user("Mona", language_code="en")
