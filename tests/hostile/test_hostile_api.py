@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Alert, AuditLog, Subscriber
+from bot.logging_setup import secret_forms
 from bot.services.editor_alerts import get_alert
-from tests.editors.harness import WEBHOOK_SECRET, Newsroom, running_newsroom
+from tests.editors.harness import CMS_TOKEN, WEBHOOK_SECRET, Newsroom, running_newsroom
 from tests.hostile.corpus import (
     HOSTILE_CMS_REQUESTS,
     HOSTILE_HEADER_LINES,
@@ -61,9 +62,11 @@ async def test_hostile_cms_requests_get_documented_4xx_and_change_nothing_else(
             assert response.status == 201
             alert_id = (await response.json())["id"]
         headers = {**room.auth(), "Content-Type": "application/json"}
+        answers = ""
         for case in HOSTILE_CMS_REQUESTS:
             url = room.api + case.path.replace("{alert}", str(alert_id))
             status, body = await _send(room, case, url, headers)
+            answers += json.dumps(body, ensure_ascii=False)
             assert status == case.status, (case.name, status, body)
             assert case.error in body["error"], (case.name, body)
             if case.operation is not None:
@@ -91,6 +94,15 @@ async def test_hostile_cms_requests_get_documented_4xx_and_change_nothing_else(
         assert stored.headline == GOOD_ALERT["headline"] and stored.state == "active"
         async with room.http.get(room.api + "/healthz") as response:
             assert response.status == 200
+            health = await response.text()
+        async with room.http.get(room.api + "/metrics") as response:
+            metrics = await response.text()
+        for secret in (
+            CMS_TOKEN,
+            room.settings.bot_token.get_secret_value() if room.settings.bot_token else "",
+        ):
+            for form in secret_forms(secret):
+                assert form not in health and form not in metrics and form not in answers
         # the 413 was audited like every invalid authenticated call
         async with room.app.sessionmaker() as session:
             reasons = [
