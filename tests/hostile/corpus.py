@@ -319,3 +319,37 @@ HOSTILE_HEADER_LINES: tuple[tuple[str, bytes, bytes], ...] = (
     ("nul-in-idempotency-key", b"Idempotency-Key: a\x00b", b"HTTP/1.0 400"),
 )
 """Header lines an attacker may send; aiohttp's parser answers the malformed ones itself (400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostileSource:
+    """A hostile body for a JSON endpoint or an HTML listing page (``kind`` and its source options)."""
+
+    name: str
+    kind: str
+    body: bytes
+    error: str
+    options: tuple[tuple[str, dict[str, str]], ...]
+
+
+_JSON = (("json", {"items": "items", "title": "title", "link": "url"}),)
+_HTML = (("html", {"item": "ul.news li", "title": "a"}),)
+
+HOSTILE_SOURCES: tuple[HostileSource, ...] = (
+    HostileSource("json-nesting-100000", "json", b"[" * 100_000, "not valid JSON", _JSON),
+    HostileSource(
+        "json-integer-of-5000-digits",
+        "json",
+        b'{"items": [{"title": "x", "n": ' + b"9" * 5000 + b"}]}",
+        "not valid JSON",
+        _JSON,
+    ),
+    HostileSource("json-items-not-a-list", "json", b'{"items": {"title": "x"}}', "not a list", _JSON),
+    HostileSource(
+        "html-nested-50000-deep",
+        "html",
+        ("<html><body>" + "<div>" * 50_000 + '<ul class="news"><li><a href="/1">خبر</a></li></ul>').encode(),
+        "matched nothing",
+        _HTML,
+    ),
+)

@@ -1,4 +1,5 @@
-"""Hostile sources: entity bombs, XXE, redirects into the metadata service, poisoned headlines.
+"""Hostile sources: entity bombs, XXE, redirects into the metadata service, poisoned headlines, JSON
+nested 100 000 deep or with 5000-digit numbers, HTML nested 50 000 deep.
 
 Each case is served over real local HTTP (127.0.0.1) next to a good source, polled by the real
 poller on SQLite and PostgreSQL: the hostile source records a clear error, the good one is stored
@@ -25,7 +26,7 @@ from bot.domain import FetchedPage, SourceKind
 from bot.exceptions import ParseError
 from bot.sources import parse
 from bot.sources.spec import SourceSpec
-from tests.hostile.corpus import GOOD_ITEM, HARMLESS_FEEDS, HOSTILE_FEEDS, HostileFeed
+from tests.hostile.corpus import GOOD_ITEM, HARMLESS_FEEDS, HOSTILE_FEEDS, HOSTILE_SOURCES, HostileFeed
 from tests.pipeline.helpers import import_sources, make_poller, source_row, source_toml
 from tests.pipeline.site import LocalSite
 
@@ -132,10 +133,16 @@ async def test_hostile_sources_fail_clearly_and_the_good_source_is_untouched(
     for case in HOSTILE_FEEDS:
         site.page(f"/{case.name}.xml", case.body, content_type="application/xml")
         expected[case.name] = case.error
+    tables = [source_toml(n, f"{site.url}/{n}.xml") for n in ["good", "poisoned", *expected]]
+    for source in HOSTILE_SOURCES:
+        kind = "application/json" if source.kind == "json" else "text/html"
+        site.page(f"/{source.name}", source.body, content_type=kind)
+        tables.append(
+            source_toml(source.name, f"{site.url}/{source.name}", source.kind, **dict(source.options))
+        )
+        expected[source.name] = source.error
     names = ["good", "poisoned", *expected]
-    ids = await import_sources(
-        session_factory, clock, *(source_toml(n, f"{site.url}/{n}.xml") for n in names)
-    )
+    ids = await import_sources(session_factory, clock, *tables)
     poller = make_poller(session_factory, http, clock)
     for name in names:
         await poller.poll(ids[name])
