@@ -7,6 +7,7 @@ happened *before* any connection — the only address ever contacted is 127.0.0.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -247,3 +248,19 @@ def test_host_class_is_decided_without_dns(host: str, expected: AddressClass) ->
 )
 def test_link_local_in_every_spelling_is_forbidden(address: str) -> None:
     assert address_class(address) is AddressClass.FORBIDDEN
+
+
+@pytest.mark.parametrize("spelling", ["2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518"])
+async def test_numeric_shorthands_of_the_metadata_address_are_checked_as_addresses(
+    site: Site, recorded: tuple[aiohttp.ClientSession, Recorder], spelling: str
+) -> None:
+    # yarl keeps these as host *names*; the OS resolver reads them as 169.254.169.254 (inet_aton).
+    # The injected resolver does the same, locally: what matters is that the answer is checked.
+    async def inet_aton(host: str) -> Sequence[str]:
+        return [socket.inet_ntoa(socket.inet_aton(host))]
+
+    session, recorder = recorded
+    policy = OutboundPolicy(resolver=inet_aton, allow_private=True)
+    with pytest.raises(OutboundRefused, match=r"169\.254\.169\.254"):
+        await fetcher(session, policy).fetch(site.url(f"/redirect?to=http://{spelling}/latest/"))
+    assert recorder.started == ["127.0.0.1"]
