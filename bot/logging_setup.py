@@ -6,7 +6,9 @@ a traceback prints every *chained* exception too (``raise FetchError(...) from e
 happens on the **final formatted output** — message, arguments, traceback and its causes — in
 :class:`RedactingFormatter`, where nothing can slip past. Two kinds of secret are removed:
 
-* anything shaped like a bot token (``<digits>:<20+ chars>``), wherever it comes from;
+* anything shaped like a bot token (``<digits>:<20+ chars>``), wherever it comes from, and the
+  password of any ``scheme://user:password@host`` URL (a database URL in a driver's error), however
+  short;
 * the configured secrets (``BOT_TOKEN``, ``API__CMS_TOKEN``, ``API__WEBHOOK_SECRET``, the database
   password), handed to :func:`setup_logging` as ``secrets``, which may have any shape — **in every
   escaping a library may print them in** (:func:`secret_forms`): raw, Python ``repr`` of the text and
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:)([^\s@/'\"]+)(@)", re.I)
+"""The password of any ``scheme://user:password@host`` URL, whatever its length or origin."""
 REDACTED = "<redacted-token>"
 MIN_SECRET = 6
 """Configured secrets shorter than this are not searched for (they would redact ordinary words)."""
@@ -98,7 +102,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         for form in secret_forms(secret):
             if form in text:
                 text = text.replace(form, REDACTED)
-    return _TOKEN.sub(REDACTED, text)
+    return _URL_PASSWORD.sub(rf"\1{REDACTED}\3", _TOKEN.sub(REDACTED, text))
 
 
 class RedactTokens(logging.Filter):

@@ -64,6 +64,13 @@ def test_every_escaping_of_a_secret_is_redacted(secret: str, rendering: str) -> 
     assert out.startswith("header was ") and out.endswith(" and more")  # nothing else removed
 
 
+def test_the_password_of_any_url_is_redacted_however_short() -> None:
+    line = "connect failed: postgresql+asyncpg://aajel:pw@127.0.0.1:5432/aajel; see https://x.example/a:b@c"
+    out = redact(line)
+    assert ":pw@" not in out and "postgresql+asyncpg://aajel:" in out and "@127.0.0.1:5432/aajel" in out
+    assert "https://x.example/a:b@c" in out  # a path is not a password
+
+
 def test_short_secrets_are_not_searched_and_forms_are_longest_first() -> None:
     assert redact("the word abc stays", ["abc"]) == "the word abc stays"
     forms = secret_forms(SECRETS[0])
