@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from bot.config import Settings, load_settings
 from bot.exceptions import AajelError, ConfigError
-from bot.logging_setup import setup_logging
+from bot.logging_setup import configured_secrets, setup_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,8 +113,7 @@ async def _emulator(host: str, port: int, token: str) -> None:
 
 def _secrets(settings: Settings) -> list[str]:
     """Configured secrets the log formatter must never print, whatever their shape."""
-    values = (settings.bot_token, settings.api.cms_token, settings.api.webhook_secret)
-    return [value.get_secret_value() for value in values if value is not None]
+    return configured_secrets(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

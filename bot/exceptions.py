@@ -8,7 +8,8 @@ never aiohttp's or SQLAlchemy's::
     ├── ConfigError            settings missing or malformed (start-up stops with one line naming the key)
     ├── SourceError            a news source could not be used; carries ``source`` (url or name)
     │   ├── FetchError         HTTP/network failure, timeout, size cap, bad status
-    │   │   └── SourceThrottled  the host answered 429/503; ``retry_after`` seconds
+    │   │   ├── SourceThrottled  the host answered 429/503; ``retry_after`` seconds
+    │   │   └── OutboundRefused  the outbound policy (bot.net.outbound) refused a hop; never retried
     │   └── ParseError         the body is not a feed/page we can read
     ├── ArticleError           full text of an article could not be produced
     │   ├── ArticleNotAllowed  URL not of a configured source, or resolves to a private address
@@ -58,6 +59,13 @@ class SourceThrottled(FetchError):
     def __init__(self, source: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(source, message)
         self.retry_after = retry_after
+
+
+class OutboundRefused(FetchError):
+    """A URL or redirect hop the outbound policy refuses (address class, scheme, metadata name).
+
+    Raised *before* any connection to the refused address is attempted.
+    """
 
 
 class ParseError(SourceError):

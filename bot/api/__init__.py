@@ -5,6 +5,8 @@ OpenAPI document — all on one app, started by the composition root (:mod:`bot.
 * :mod:`bot.api.models` — pydantic bodies; the OpenAPI schemas are generated from them.
 * :mod:`bot.api.openapi` — the OpenAPI 3.1 document built from the route table.
 * :mod:`bot.api.observe` — state gauges refreshed from the database at scrape time.
+* :mod:`bot.api.guard` — hostile-request guards: JSON depth, path ids, the webhook's body checks, and
+  the refused-request audit aggregated per client and minute.
 """
 
 from bot.api.server import ApiServer, WebhookRoute, operations

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.api.models import Error
+from bot.api.guard import IdProblem, json_error, parse_id
+from bot.api.models import Error, Text
 from bot.api.openapi import Operation, Response
 from bot.exceptions import NotFound, ValidationError
 from bot.services import channels as svc
@@ -64,7 +65,7 @@ class ChannelUpdate(BaseModel):
 
     topics: list[Slug] | None = Field(default=None, max_length=50, description="replaces the topics")
     level: Literal["urgent", "all"] | None = None
-    signature: str | None = Field(
+    signature: Text | None = Field(
         default=None, min_length=1, max_length=MAX_SIGNATURE, description="null removes it"
     )
     active: bool | None = Field(default=None, description="false pauses the channel, true resumes it")
@@ -126,16 +127,18 @@ class ChannelRoutes:
         return web.json_response(body.model_dump(mode="json"))
 
     async def update_channel(self, request: web.Request) -> web.Response:
-        from bot.api.server import json_error
 
         server, action = self._server, "api.channel.update"
         if (denied := await server._authorize(request, action)) is not None:
             return denied
-        raw = request.match_info["id"]
-        if not raw.isdigit() or int(raw) < 1:
-            await server._audit(action, "invalid", reason="bad id")
-            return json_error(422, "the channel id must be a positive integer", "id")
-        channel_id = int(raw)
+        channel_id = parse_id(request.match_info["id"], "channel")
+        if isinstance(channel_id, IdProblem):
+            await server._audit(
+                action, "not_found" if channel_id.status == 404 else "invalid", reason="bad id"
+            )
+            return json_error(
+                channel_id.status, channel_id.message, "id" if channel_id.status == 422 else None
+            )
         payload = await server._body(request, ChannelUpdate)
         if isinstance(payload, web.Response):
             await server._audit(action, "invalid", target=f"channel:{channel_id}", reason=payload.text or "")

@@ -2,8 +2,13 @@
 
 The OpenAPI document (:mod:`bot.api.openapi`) is generated from these very classes, so the schema a
 client reads and the validation the server applies cannot drift apart. Requests forbid unknown
-fields (a typo like ``"topic"`` is an error naming the field, not silently ignored); strings are
-stripped; limits are the renderer's (a headline longer than Telegram can show well is refused, not cut).
+fields (a typo like ``"topic"`` is an error naming the field, not silently ignored); limits are the
+renderer's (a headline longer than Telegram can show well is refused, not cut).
+
+Every free-text field is cleaned *before* validation by the same function as feed headlines
+(:func:`bot.news.text.clean_text`; an alert body by :func:`~bot.news.text.clean_multiline`, which keeps
+its line breaks): NUL, C0/C1 controls, bidi overrides/isolates and lone surrogates never reach the
+database or a subscriber, on either engine, and a headline made only of them is "too short" (422).
 """
 
 from __future__ import annotations
@@ -11,12 +16,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from bot.delivery.render import MAX_HEADLINE
+from bot.news.text import clean_multiline, clean_text
 from bot.services.editor_alerts import MAX_BODY, valid_url
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+def _cleaned(value: object) -> object:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _cleaned_lines(value: object) -> object:
+    return clean_multiline(value) if isinstance(value, str) else value
+
+
+Text = Annotated[str, BeforeValidator(_cleaned)]
+"""One-line text, cleaned like a feed headline before any length check."""
+Lines = Annotated[str, BeforeValidator(_cleaned_lines)]
+"""Text with line breaks (an alert body), cleaned the same way but keeping its lines."""
 
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,100}$"
 """Printable ASCII without spaces, 1–100 characters (a UUID is a good key)."""
@@ -43,13 +63,13 @@ class AlertCreate(_Request):
         }
     )
 
-    headline: str = Field(
+    headline: Text = Field(
         min_length=1, max_length=MAX_HEADLINE, description="The headline, shown in bold after the badge."
     )
-    body: str | None = Field(
+    body: Lines | None = Field(
         default=None, max_length=MAX_BODY, description="Optional text under the headline."
     )
-    url: str | None = Field(
+    url: Text | None = Field(
         default=None, max_length=2000, description="Optional link (http or https) shown under the text."
     )
     topics: list[Slug] = Field(
@@ -86,7 +106,7 @@ class CorrectionCreate(_Request):
         json_schema_extra={"examples": [{"text": "انفجار في ميناء المدينة دون إصابات"}]}
     )
 
-    text: str = Field(min_length=1, max_length=MAX_HEADLINE, description="The corrected headline text.")
+    text: Text = Field(min_length=1, max_length=MAX_HEADLINE, description="The corrected headline text.")
 
 
 class RetractionCreate(_Request):
@@ -94,7 +114,7 @@ class RetractionCreate(_Request):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "sent by mistake"}]})
 
-    reason: str | None = Field(default=None, max_length=500, description="Kept in the audit log only.")
+    reason: Text | None = Field(default=None, max_length=500, description="Kept in the audit log only.")
 
 
 class AlertAccepted(BaseModel):

@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from bot.api.guard import MAX_ID
+
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
@@ -76,7 +78,12 @@ def build_document(operations: Sequence[Operation], *, title: str, version: str)
         if op.description:
             entry["description"] = op.description
         parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            }
             for name in op.path_params
         ]
         if op.idempotency_key:

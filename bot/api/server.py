@@ -8,20 +8,27 @@ Design and invariants
   missing or wrong → 401 JSON with ``WWW-Authenticate: Bearer``. With no token configured the CMS
   routes answer 503 "disabled" — an unset secret never means "open". Health, metrics and the
   document need no token (bind ``API__HOST`` to a private interface).
-* **Validation.** Bodies are parsed by the pydantic models of :mod:`bot.api.models`; the first error
-  comes back as 422 ``{"error": ..., "field": "topics[0]"}`` (a JSON path), bad JSON as 400, a bad
-  ``Idempotency-Key`` as 400 naming the header, unknown topics as 422 naming the list item.
+* **Validation.** Bodies are parsed by the pydantic models of :mod:`bot.api.models` (every text field
+  cleaned like a feed headline); the first error comes back as 422 ``{"error": ..., "field":
+  "topics[0]"}`` (a JSON path), bad or too deeply nested JSON as 400 (:mod:`bot.api.guard`), a body
+  over :data:`MAX_BODY_BYTES` as 413 (audited like any invalid request), a bad ``Idempotency-Key`` as
+  400 naming the header, unknown topics as 422 naming the list item, an id that is not ASCII digits as
+  422 and one outside the stored range as 404. Bad input never gets a 5xx; every status a route can
+  answer is in the OpenAPI document.
 * **Idempotency.** ``Idempotency-Key: K`` is stored on the alert as ``cms:K`` (a unique column):
   the same key returns the same alert id (200, ``replayed: true``) and never plans twice; the same
   key with a different body is a 409. Concurrent duplicates are settled by the unique index
   (:func:`bot.services.editor_alerts.send_alert`).
 * **Transactions** are one short session per request, never held across anything but the database;
   the sender is woken only after the commit.
-* **Audit.** Every CMS call — accepted, refused (401), invalid or conflicting — appends an
-  ``audit_log`` row (``actor`` NULL, ``action`` ``api.*``).
+* **Audit.** Every authenticated CMS call — accepted, invalid, too large or conflicting — appends an
+  ``audit_log`` row (``actor`` NULL, ``action`` ``api.*``). Refused ones (401, and webhook calls with
+  a wrong secret) go through :class:`bot.api.guard.RefusalLog`: the first per client and minute is a
+  row, the rest one aggregated count — a flood cannot grow the database without bound.
 * **Webhook** (webhook mode only): aiogram's :class:`~aiogram.webhook.aiohttp_server.SimpleRequestHandler`
-  on the same app; it checks ``X-Telegram-Bot-Api-Secret-Token`` before reading the body, so a
-  mismatch is a 401 and nothing is processed.
+  on the same app. The secret (``X-Telegram-Bot-Api-Secret-Token``) is checked before the body is
+  read, so a mismatch is a 401 and nothing is processed; with the right secret a body that is not
+  JSON, nests too deeply, or is not an ``Update`` is a 400 naming the problem, never a 500.
 * Unknown routes and unexpected errors answer JSON too (404/405/500), never an HTML page.
 """
 
@@ -29,11 +36,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
@@ -46,6 +52,17 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api.channels import ChannelRoutes, channel_operations
+from bot.api.guard import (
+    SECRET_HEADER,
+    BadBody,
+    IdProblem,
+    RefusalLog,
+    error_field,
+    json_error,
+    parse_id,
+    parse_json,
+    webhook_handler,
+)
 from bot.api.models import (
     IDEMPOTENCY_KEY_PATTERN,
     AlertAccepted,
@@ -80,7 +97,6 @@ from bot.services.editors import audit
 log = logging.getLogger(__name__)
 
 API_VERSION = "1.0.0"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_TIMEOUT = 3.0
 MAX_BODY_BYTES = 64 * 1024
 
@@ -90,6 +106,11 @@ M = TypeVar("M", bound=BaseModel)
 _ERR = Response("error", Error)
 _UNAUTHORIZED = Response("missing or wrong bearer token", Error, headers={"WWW-Authenticate": "Bearer"})
 _DISABLED = Response("the CMS API is disabled (API__CMS_TOKEN is not set)", Error)
+_BAD_BODY = Response("the body is not JSON, or nests too deeply", Error)
+_TOO_LARGE = Response(f"body larger than {MAX_BODY_BYTES} bytes", Error)
+_BAD_ID = Response("the id is not a positive integer in ASCII digits", Error)
+_NO_ALERT = Response("no such alert (also for an id outside the stored range)", Error)
+_INTERNAL = Response("unexpected server error (a bug: bad input never gets a 5xx)", Error)
 
 
 def operations(*, webhook_path: str | None = None) -> list[Operation]:
@@ -104,10 +125,10 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             {
                 201: Response("created and planned", AlertAccepted),
                 200: Response("replay of an earlier request with the same Idempotency-Key", AlertAccepted),
-                400: Response("body is not JSON, or a bad Idempotency-Key", Error),
+                400: Response("body is not JSON or nests too deeply, or a bad Idempotency-Key", Error),
                 401: _UNAUTHORIZED,
                 409: Response("the Idempotency-Key was used with a different body", Error),
-                413: Response("body too large", Error),
+                413: _TOO_LARGE,
                 422: Response("a field is invalid (named in `field`)", Error),
                 503: _DISABLED,
             },
@@ -124,8 +145,8 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             {
                 200: Response("progress", AlertProgress),
                 401: _UNAUTHORIZED,
-                404: Response("no such alert", Error),
-                422: _ERR,
+                404: _NO_ALERT,
+                422: _BAD_ID,
                 503: _DISABLED,
             },
             bearer=True,
@@ -139,12 +160,12 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             "alerts",
             {
                 202: Response("accepted; follow it with GET /api/v1/alerts/{id}", ChangeAccepted),
-                400: _ERR,
+                400: _BAD_BODY,
                 401: _UNAUTHORIZED,
-                404: Response("no such alert", Error),
+                404: _NO_ALERT,
                 409: Response("the alert cannot be corrected (e.g. it was retracted)", Error),
-                413: _ERR,
-                422: _ERR,
+                413: _TOO_LARGE,
+                422: Response("a field or the id is invalid (named in `field`)", Error),
                 503: _DISABLED,
             },
             request=CorrectionCreate,
@@ -159,12 +180,12 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             "alerts",
             {
                 202: Response("accepted; follow it with GET /api/v1/alerts/{id}", ChangeAccepted),
-                400: _ERR,
+                400: _BAD_BODY,
                 401: _UNAUTHORIZED,
-                404: Response("no such alert", Error),
+                404: _NO_ALERT,
                 409: Response("the alert cannot be retracted (e.g. it already was)", Error),
-                413: _ERR,
-                422: _ERR,
+                413: _TOO_LARGE,
+                422: Response("a field or the id is invalid (named in `field`)", Error),
                 503: _DISABLED,
             },
             request=RetractionCreate,
@@ -206,12 +227,18 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
                 "telegramWebhook",
                 "Telegram updates (webhook mode only)",
                 "telegram",
-                {200: Response("accepted"), 401: Response("wrong secret token: nothing processed")},
+                {
+                    200: Response("accepted"),
+                    400: Response("the body is not JSON, nests too deeply, or is not an Update", Error),
+                    401: Response("wrong secret token: nothing processed", Error),
+                    413: _TOO_LARGE,
+                },
                 request=TelegramUpdate,
                 secret_header=SECRET_HEADER,
             )
         )
-    return ops
+    # Any route may fail unexpectedly (a bug, not bad input): documented, so the document is complete.
+    return [replace(op, responses={**op.responses, 500: _INTERNAL}) for op in ops]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,19 +247,6 @@ class WebhookRoute:
     dispatcher: Dispatcher
     bot: Bot
     secret: str
-
-
-def json_error(status: int, message: str, field: str | None = None, **headers: str) -> web.Response:
-    body = Error(error=message, field=field).model_dump(exclude_none=True)
-    return web.json_response(body, status=status, headers=headers or None)
-
-
-def error_field(loc: tuple[int | str, ...]) -> str:
-    """pydantic's ``("topics", 0)`` → ``topics[0]``; the whole body → ``$``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "$"
 
 
 class ApiServer:
@@ -259,6 +273,7 @@ class ApiServer:
             token.get_secret_value().encode() if token is not None and token.get_secret_value() else None
         )
         self._runner: web.AppRunner | None = None
+        self.refusals = RefusalLog(sessionmaker, clock)
         self.port: int | None = None
         self.operations = operations(webhook_path=webhook.path if webhook else None)
         self.document = build_document(self.operations, title="Aajel API", version=API_VERSION)
@@ -280,7 +295,7 @@ class ApiServer:
             hook = SimpleRequestHandler(
                 self._webhook.dispatcher, self._webhook.bot, secret_token=self._webhook.secret
             )
-            handlers["telegramWebhook"] = self._webhook_handler(hook)
+            handlers["telegramWebhook"] = webhook_handler(hook, self._webhook.secret, self.refusals)
         for op in self.operations:
             app.router.add_route(op.method, op.path, _counted(op.operation_id, handlers[op.operation_id]))
         return app
@@ -303,6 +318,10 @@ class ApiServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        try:
+            await self.refusals.flush()
+        except Exception:  # the counts are a record, not state: losing them must not block shutdown
+            log.warning("could not write the last refused-request counts", exc_info=True)
 
     @property
     def url(self) -> str:
@@ -325,17 +344,6 @@ class ApiServer:
             log.exception("%s %s failed", request.method, request.path)
             return json_error(500, "internal error")
 
-    def _webhook_handler(
-        self, hook: SimpleRequestHandler
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def handle(request: web.Request) -> web.StreamResponse:
-            response = await hook.handle(request)
-            if response.status == 401:
-                log.warning("webhook call with a wrong secret token from %s refused", request.remote)
-            return response
-
-        return handle
-
     async def _audit(self, action: str, result: str, *, target: str | None = None, **details: Any) -> None:
         async with self._sessionmaker() as session, session.begin():
             await audit(
@@ -353,10 +361,14 @@ class ApiServer:
             return json_error(503, "the CMS API is disabled: set API__CMS_TOKEN to enable it")
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
-        if scheme.lower() == "bearer" and given and hmac.compare_digest(given.strip().encode(), self._token):
+        if (
+            scheme.lower() == "bearer"
+            and given
+            and hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), self._token)
+        ):
             return None
-        await self._audit(
-            action, "refused", remote=request.remote or "", reason="missing" if not header else "wrong token"
+        await self.refusals.record(
+            action, remote=request.remote, reason="missing" if not header else "wrong token"
         )
         message = "missing bearer token" if not header else "invalid bearer token"
         return json_error(401, message, "Authorization", **{"WWW-Authenticate": "Bearer"})
@@ -364,15 +376,18 @@ class ApiServer:
     async def _body(
         self, request: web.Request, model: type[M], *, optional: bool = False
     ) -> M | web.Response:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return json_error(413, f"request body larger than {MAX_BODY_BYTES} bytes", "$")
         if not raw.strip():
             if optional:
                 return model()
             return json_error(400, "a JSON body is required", "$")
         try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return json_error(400, "request body is not valid JSON", "$")
+            data = parse_json(raw)
+        except BadBody as e:
+            return json_error(400, e.message, "$")
         try:
             return model.model_validate(data)
         except PydanticValidationError as e:
@@ -381,10 +396,10 @@ class ApiServer:
 
     @staticmethod
     def _alert_id(request: web.Request) -> int | web.Response:
-        raw = request.match_info["id"]
-        if not raw.isdigit() or int(raw) < 1:
-            return json_error(422, "the alert id must be a positive integer", "id")
-        return int(raw)
+        parsed = parse_id(request.match_info["id"])
+        if isinstance(parsed, IdProblem):
+            return json_error(parsed.status, parsed.message, "id")
+        return parsed
 
     # --- CMS -------------------------------------------------------------------------------------
     async def create_alert(self, request: web.Request) -> web.Response:

@@ -5,6 +5,14 @@ Two different jobs live in Aajel and must not be confused:
 * **display text** (this module): what a subscriber reads. Keep the letters, the tashkeel, the
   punctuation; only remove what is invisible or harmful (bidi controls, zero-width characters, C0
   controls), collapse whitespace and compose to NFC so the same headline is always the same string.
+
+**One cleaning for every front door.** :func:`strip_invisible` is the single definition of "unsafe
+character": C0 and C1 controls except tab and newline (``\r\n``/``\r`` become ``\n``), NUL among
+them (PostgreSQL cannot even store it), bidi embeddings/overrides/isolates and marks, zero-width
+characters, and lone UTF-16 surrogates (a JSON ``"\ud800"`` decodes to one; no database encodes it).
+Feed headlines (every parser), CMS API fields (:mod:`bot.api.models`) and anything later go through
+it — :func:`clean_text` for one-line text (headlines, corrections), :func:`clean_multiline` for text
+whose line breaks matter (an alert's body).
 * **matching text** (:mod:`bot.news.arabic`): aggressively folded, never shown.
 
 Entities are unescaped *exactly once* overall. Every parser gets text whose one unescape already
@@ -34,9 +42,13 @@ _INVISIBLE = (
     "\u2066\u2067\u2068\u2069"
     "\u061c\ufeff\u00ad"
 )
-# C0/C1 controls except the whitespace ones (which collapse to a space below).
+# C0/C1 controls except tab and newline (CR is turned into a newline first).
 _CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
-_DROP_TABLE = str.maketrans("", "", _INVISIBLE + _CONTROLS)
+_SURROGATES = "".join(chr(c) for c in range(0xD800, 0xE000))
+_DROP_TABLE = str.maketrans("", "", _INVISIBLE + _CONTROLS + _SURROGATES)
+_CR_RE = re.compile(r"\r\n?")
+_LINE_SPACE_RE = re.compile(r"[^\S\n]+")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
 
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9:-]*\s*|!--.*?--)>", re.S)
@@ -75,8 +87,9 @@ _BREAKING_TAGS = frozenset(
 
 
 def strip_invisible(text: str) -> str:
-    """Remove bidi controls, zero-width characters and control characters (keeps whitespace)."""
-    # \t \n \r stay for now; callers collapse whitespace.
+    """Remove every unsafe character (module docstring); keeps tab and newline, CR becomes newline."""
+    if "\r" in text:
+        text = _CR_RE.sub("\n", text)
     return text.translate(_DROP_TABLE)
 
 
@@ -90,6 +103,15 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     return collapse_ws(unicodedata.normalize("NFC", strip_invisible(text)))
+
+
+def clean_multiline(text: str | None) -> str:
+    """:func:`clean_text` that keeps line breaks: spaces collapsed per line, at most one blank line."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", strip_invisible(text))
+    lines = [_LINE_SPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
 
 def looks_like_html(text: str) -> bool:

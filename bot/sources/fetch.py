@@ -10,6 +10,12 @@ Design and invariants:
   :class:`~bot.domain.FetchedPage` with ``not_modified=True`` and an empty body.
 * Bodies are read in chunks and abandoned past ``max_body_bytes``; the whole exchange has a timeout,
   so a slow trickle cannot hold a worker forever.
+* **Outbound policy.** Every hop (the configured URL and each redirect) goes through
+  :func:`bot.net.outbound.open_url` with the configured URL as the *origin*: link-local and metadata
+  addresses are never fetched, a private/loopback address only when the configured URL itself is in
+  that class, and the connection goes to the checked address. A refusal is an
+  :class:`~bot.exceptions.OutboundRefused` (a :class:`~bot.exceptions.FetchError`) raised before any
+  connection to the refused address.
 * Every failure leaves as :class:`~bot.exceptions.FetchError` (or its subclass
   :class:`~bot.exceptions.SourceThrottled`) wrapped ``from`` the library error. Nothing here touches
   the database.
@@ -28,6 +34,7 @@ from bot.clock import Clock
 from bot.config import PollingSettings
 from bot.domain import FetchedPage
 from bot.exceptions import FetchError, SourceThrottled
+from bot.net.outbound import OutboundPolicy, open_url
 
 DEFAULT_THROTTLE_SECONDS = 60.0
 MAX_THROTTLE_SECONDS = 6 * 3600.0
@@ -67,8 +74,16 @@ async def read_capped(response: aiohttp.ClientResponse, max_bytes: int, source: 
 class Fetcher:
     """Polite HTTP retrieval for sources. Safe to share between concurrent poll jobs."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: PollingSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: PollingSettings,
+        clock: Clock,
+        *,
+        policy: OutboundPolicy | None = None,
+    ) -> None:
         self._session = session
+        self.policy = policy or OutboundPolicy()
         self._settings = settings
         self._clock = clock
         self._host_limits: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -107,7 +122,19 @@ class Fetcher:
             if wait > 0:
                 raise SourceThrottled(name, f"host {host} asked us to back off; {wait:.0f}s left", wait)
             try:
-                async with self._session.get(url, headers=headers, timeout=timeout) as response:
+                async with (
+                    asyncio.timeout(self._settings.timeout_seconds),
+                    open_url(
+                        self._session,
+                        url,
+                        policy=self.policy,
+                        origin=url,
+                        name=name,
+                        headers=headers,
+                        timeout=timeout,
+                    ) as opened,
+                ):
+                    response = opened.response
                     if response.status in (429, 503):
                         retry = parse_retry_after(response.headers.get("Retry-After"), self._clock)
                         pause = min(
@@ -115,7 +142,7 @@ class Fetcher:
                         )
                         self._host_paused_until[host] = self._clock.monotonic() + pause
                         raise SourceThrottled(name, f"HTTP {response.status} from {host}", pause)
-                    final_url = str(response.url)
+                    final_url = str(opened.url)
                     resp_headers = {k: v for k, v in response.headers.items()}
                     if response.status == 304:
                         return FetchedPage(
@@ -146,7 +173,5 @@ class Fetcher:
                 raise
             except TimeoutError as e:
                 raise FetchError(name, f"timed out after {self._settings.timeout_seconds:g}s") from e
-            except aiohttp.TooManyRedirects as e:
-                raise FetchError(name, "too many redirects") from e
-            except aiohttp.ClientError as e:
+            except (aiohttp.ClientError, OSError, ValueError) as e:
                 raise FetchError(name, f"{type(e).__name__}: {e}") from e

@@ -112,7 +112,10 @@ def parse_json(spec: SourceSpec, page: FetchedPage) -> list[ParsedItem]:
         raise ParseError(spec.name, "empty body")
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as e:
+    except (
+        ValueError,
+        RecursionError,
+    ) as e:  # ValueError: also int() past 4300 digits, not a JSONDecodeError
         raise ParseError(spec.name, f"not valid JSON: {e}") from e
     items_raw = get_path(doc, paths.items)
     if items_raw is None:
