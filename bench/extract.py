@@ -97,9 +97,7 @@ def ours(html: str) -> str:
 
 
 def trafilatura_baseline(html: str) -> str:
-    return (
-        trafilatura.extract(strip_control_chars(html), include_comments=False, include_tables=True) or ""
-    )
+    return trafilatura.extract(strip_control_chars(html), include_comments=False, include_tables=True) or ""
 
 
 _READABILITY_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "br")
@@ -192,7 +190,10 @@ def main(argv: list[str] | None = None) -> None:
         if idx:
             print(_row(label, idx, runs, note))
     if args.times and pages:
-        print("\nms/page: " + ", ".join(f"{n} {1000 * r.seconds / len(pages):.1f}" for n, r in zip(names, runs, strict=True)))
+        print(
+            "\nms/page: "
+            + ", ".join(f"{n} {1000 * r.seconds / len(pages):.1f}" for n, r in zip(names, runs, strict=True))
+        )
     if args.worst:
         ours_run = runs[0]
         others = runs[1:]

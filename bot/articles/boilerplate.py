@@ -1,0 +1,211 @@
+"""Boilerplate lines generic extractors leave on news pages, and the cleaner that drops them. Pure.
+
+Each rule looks at one whole *short* line (share bars, "اقرأ أيضا" / "Read more" related links, ticker
+runs, tweet-embed attributions, ad/newsletter/"most read" labels, copyright lines), so a real paragraph
+that merely mentions "Facebook" or starts with "Read" is never dropped. Everything from a comments
+heading on is cut — but only when the extractor marked the line as a heading (see
+:func:`clean_blocks`), never on a navigation or statistics label such as "Comment" or "- Comments".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.articles.text import norm, text_key
+
+__all__ = [
+    "DEDUPE_BELOW",
+    "RELATED_LIST_MAX",
+    "SENTENCE_END",
+    "clean_blocks",
+    "is_boilerplate",
+]
+
+DEDUPE_BELOW = 100
+"""Repeated lines shorter than this (labels, headlines in sidebars) are dropped; longer repeats are kept
+because pages do repeat real paragraphs (pull quotes, recaps) and human gold keeps them."""
+
+RELATED_LIST_MAX = 8
+"""How many headline-like lines after a bare "اقرأ أيضا"/"Related" heading are taken as its list."""
+
+_SHARE_WORDS = frozenset(
+    [
+        "شارك",
+        "شاركها",
+        "الخبر",
+        "المقال",
+        "الموضوع",
+        "شارك_الخبر",
+        "مشاركة",
+        "المشاركة",
+        "فيسبوك",
+        "فيس",
+        "بوك",
+        "تويتر",
+        "تويتير",
+        "إكس",
+        "واتساب",
+        "واتس",
+        "اب",
+        "تلغرام",
+        "تيليجرام",
+        "تليجرام",
+        "لينكدإن",
+        "لينكد",
+        "إن",
+        "انستغرام",
+        "إنستغرام",
+        "يوتيوب",
+        "طباعة",
+        "اطبع",
+        "نسخ",
+        "الرابط",
+        "رابط",
+        "مختصر",
+        "بريد",
+        "إلكتروني",
+        "أرسل",
+        "ارسل",
+        "لصديق",
+        "عبر",
+        "على",
+        "حفظ",
+        "facebook",
+        "twitter",
+        "x",
+        "whatsapp",
+        "telegram",
+        "linkedin",
+        "pinterest",
+        "reddit",
+        "tumblr",
+        "email",
+        "mail",
+        "print",
+        "share",
+        "shares",
+        "tweet",
+        "copy",
+        "link",
+        "google",
+        "youtube",
+        "rss",
+        "instagram",
+        "messenger",
+        "on",
+        "via",
+        "this",
+        "article",
+        "story",
+        "save",
+        "comment",
+        "comments",
+    ]
+)
+_RELATED_PREFIX = re.compile(
+    r"^\W*(?:اقرأ|إقرأ|أقرأ|اقرا|إقرا)\s+(?:أيضا|أيضاً|ايضا|ايضاً|أيضًا|كذلك|المزيد)"
+    r"|^\W*(?:مواضيع|أخبار|اخبار|مقالات|موضوعات)\s+(?:ذات صلة|متعلقة|مشابهة|قد تهمك)"
+    r"|^\W*(?:ذات صلة|قد يهمك|قد يعجبك|المزيد من)\s*[:：]"
+    r"|^\W*(?:read|also read|read also|read more|see also|more on this|related|related stories|related articles"
+    r"|recommended|watch|listen|more from|you may also like|you might also like)\s*[:：|]",
+    re.IGNORECASE,
+)
+_RELATED_SHORT = re.compile(
+    r"^\W*(?:اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|إقرأ أيضا|مواضيع ذات صلة|أخبار ذات صلة|اخبار ذات صلة|الأكثر قراءة"
+    r"|الأكثر مشاهدة|الأكثر تداولا|read more|related|related stories|related articles|more stories"
+    r"|most read|most popular|recommended)\W*$",
+    re.IGNORECASE,
+)
+_TICKER_LABEL = re.compile(
+    r"^\W*(?:أحدث الأخبار|آخر الأخبار|اخر الاخبار|شريط الأخبار|الأخبار العاجلة)\s*[|:]|^\W*عاجل\s*:"
+)
+_TICKER_ITEM = re.compile(r"عاجل\s*\|")
+_COMMENTS_HEAD = re.compile(
+    r"^\W*(?:التعليقات|تعليقات|تعليقات القراء|أضف تعليق|أضف تعليقك|أضف تعليقا|أضف تعليقاً|اترك تعليقا|اترك تعليقاً"
+    r"|اكتب تعليقك|comments?|\d+\s+comments?|leave a (?:comment|reply)|post a comment|add a comment"
+    r"|join the discussion|show comments|view comments)\s*(?:\(\d+\))?\W*$",
+    re.IGNORECASE,
+)
+_NOISE_LINE = re.compile(
+    r"^\W*(?:إعلان|اعلان|advertisement|sponsored|ad|النشرة البريدية|اشترك|اشترك الآن|subscribe|sign up"
+    r"|تابعونا على.{0,40}|تابعنا على.{0,40}|follow us on.{0,40}|لا توجد تعليقات.{0,40}|no comments.{0,30}"
+    r"|جميع الحقوق محفوظة.{0,60}|all rights reserved.{0,60}|©.{0,80}|copyright ©?.{0,80}"
+    r"|شارك\W{0,3}|مشاركة\W{0,3}|share this.{0,30}|share on.{0,30}|الوسوم|tags?|كلمات مفتاحية)\W*$",
+    re.IGNORECASE,
+)
+SENTENCE_END = re.compile(r"[.!?؟…。][\"'»”)]*$")
+_TAGS_LINE = re.compile(
+    r"^\W*(?:الوسوم|وسوم|كلمات مفتاحية|الكلمات المفتاحية|مواضيع|tags|topics|filed under)\s*:", re.I
+)
+_COMMENT_POLICY = re.compile(
+    r"(?:التعليقات|تعليقات|تعليقك|التعليق|مشاركاتك).{0,200}(?:إرشادات|سياسة|شروط|لا تعبر|مسؤولية)"
+    r"|الآراء الواردة.{0,80}لا تعبر|لا تعبر عن رأي (?:الموقع|الصحيفة|موقع)"
+    r"|comments? (?:are|is) (?:moderated|closed)|views expressed in (?:the )?comments",
+    re.IGNORECASE,
+)
+_TWEET_ATTRIBUTION = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*.{0,40}$")
+_PIC_TWITTER = re.compile(r"^\S*pic\.twitter\.com/\S+$")
+
+
+def _is_share_line(line: str) -> bool:
+    words = re.findall(r"\w+", line.lower())
+    return bool(words) and len(line) <= 120 and all(w in _SHARE_WORDS for w in words)
+
+
+def is_boilerplate(line: str) -> bool:
+    """A whole short line that is navigation, sharing, a related link, a ticker run or a label."""
+    if len(line) <= 200 and _RELATED_PREFIX.match(line):
+        return True
+    if len(line) <= 60 and (_RELATED_SHORT.match(line) or _NOISE_LINE.match(line)):
+        return True
+    if len(line) <= 160 and _TAGS_LINE.match(line):
+        return True
+    if len(line) <= 500 and _COMMENT_POLICY.search(line):
+        return True
+    if _TICKER_ITEM.search(line) or (_TICKER_LABEL.match(line) and len(line) <= 160):
+        return True
+    return bool(_is_share_line(line) or _TWEET_ATTRIBUTION.match(line) or _PIC_TWITTER.match(line))
+
+
+def _is_headline_like(line: str) -> bool:
+    """A related-link item: a short line of a few words, not closed by a full stop.
+
+    Headlines may end in "!" or "؟" but almost never in ".", which body sentences do.
+    """
+    return len(line) <= 120 and len(line.split()) <= 16 and not line.rstrip("\"'»”) ").endswith(".")
+
+
+def clean_blocks(blocks: Iterable[str], *, title: str | None = None) -> list[str]:
+    """Drop boilerplate lines, repeated short lines and title copies; stop at a comments heading.
+
+    Headline-like lines right after a bare related-links heading ("اقرأ أيضا", "Related") are that
+    heading's list and go with it (at most :data:`RELATED_LIST_MAX` of them). The comments cut only applies once some body text has been kept, so a page whose extractor
+    returned the comment thread alone still reads as "no body" rather than as comments.
+    """
+    title_key = text_key(title) if title else None
+    seen: set[str] = set()
+    kept: list[str] = []
+    related_left = 0
+    for raw in blocks:
+        line = norm(raw)
+        if not line:
+            continue
+        if _COMMENTS_HEAD.match(line) and len(line) <= 60:
+            if kept:
+                break
+            continue
+        if related_left and _is_headline_like(line):
+            related_left -= 1
+            continue
+        related_left = RELATED_LIST_MAX if len(line) <= 60 and _RELATED_SHORT.match(line) else 0
+        if related_left or is_boilerplate(line):
+            continue
+        key = text_key(line)
+        if not key or (title_key and key == title_key and len(kept) < 4):
+            continue
+        if key in seen and len(line) < DEDUPE_BELOW:
+            continue
+        seen.add(key)
+        kept.append(line)
+    return kept
