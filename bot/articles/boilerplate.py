@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.articles.text import norm, text_key
+from bot.articles.text import Block, norm, text_key
 
 __all__ = [
     "DEDUPE_BELOW",
@@ -144,6 +144,11 @@ _COMMENT_POLICY = re.compile(
     r"|comments? (?:are|is) (?:moderated|closed)|views expressed in (?:the )?comments",
     re.IGNORECASE,
 )
+_COUNTER_LINE = re.compile(
+    r"^\W*[\d,.٠-٩]+\s*[kKmM]?\s*(?:views?|reads?|shares?|comments?|likes?|replies"
+    r"|مشاهدة|مشاهدات|قراءة|قراءات|تعليق|تعليقات|إعجاب|مشاركة)\W*$",
+    re.IGNORECASE,
+)
 _TWEET_ATTRIBUTION = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*.{0,40}$")
 _PIC_TWITTER = re.compile(r"^\S*pic\.twitter\.com/\S+$")
 
@@ -151,6 +156,20 @@ _PIC_TWITTER = re.compile(r"^\S*pic\.twitter\.com/\S+$")
 def _is_share_line(line: str) -> bool:
     words = re.findall(r"\w+", line.lower())
     return bool(words) and len(line) <= 120 and all(w in _SHARE_WORDS for w in words)
+
+
+_CRUMB_SEPARATOR = re.compile(r"\s*[»›>]\s*|\s+/\s+")
+
+
+def is_breadcrumb(line: str) -> bool:
+    """ "Home » News » <title>": three or more short parts joined by breadcrumb separators.
+
+    A sentence quoting with «…» also contains "»", so a line with "«" is never a breadcrumb.
+    """
+    if len(line) > 250 or "«" in line:
+        return False
+    parts = [p for p in _CRUMB_SEPARATOR.split(line) if p.strip()]
+    return len(parts) >= 3 and all(len(p.split()) <= 14 and not SENTENCE_END.search(p) for p in parts)
 
 
 def is_boilerplate(line: str) -> bool:
@@ -165,6 +184,8 @@ def is_boilerplate(line: str) -> bool:
         return True
     if _TICKER_ITEM.search(line) or (_TICKER_LABEL.match(line) and len(line) <= 160):
         return True
+    if is_breadcrumb(line) or (len(line) <= 40 and _COUNTER_LINE.match(line)):
+        return True
     return bool(_is_share_line(line) or _TWEET_ATTRIBUTION.match(line) or _PIC_TWITTER.match(line))
 
 
@@ -176,23 +197,28 @@ def _is_headline_like(line: str) -> bool:
     return len(line) <= 120 and len(line.split()) <= 16 and not line.rstrip("\"'»”) ").endswith(".")
 
 
-def clean_blocks(blocks: Iterable[str], *, title: str | None = None) -> list[str]:
+def clean_blocks(blocks: Iterable[str | Block], *, title: str | None = None) -> list[str]:
     """Drop boilerplate lines, repeated short lines and title copies; stop at a comments heading.
 
     Headline-like lines right after a bare related-links heading ("اقرأ أيضا", "Related") are that
-    heading's list and go with it (at most :data:`RELATED_LIST_MAX` of them). The comments cut only applies once some body text has been kept, so a page whose extractor
-    returned the comment thread alone still reads as "no body" rather than as comments.
+    heading's list and go with it (at most :data:`RELATED_LIST_MAX` of them). The comments cut fires
+    only on a :class:`Block` marked ``heading`` (a plain string never is): the same words as a menu
+    entry ("Comment") or a counter ("- Comments", "12 comments") sit *inside* articles and cutting there
+    loses the rest of the story. The cut only applies once some body text has been kept, so a page
+    whose extractor returned the comment thread alone still reads as "no body" rather than as comments;
+    a comments label that is not a heading is simply dropped as a line.
     """
     title_key = text_key(title) if title else None
     seen: set[str] = set()
     kept: list[str] = []
     related_left = 0
     for raw in blocks:
-        line = norm(raw)
+        block = raw if isinstance(raw, Block) else Block(raw)
+        line = norm(block.text)
         if not line:
             continue
         if _COMMENTS_HEAD.match(line) and len(line) <= 60:
-            if kept:
+            if kept and block.heading:
                 break
             continue
         if related_left and _is_headline_like(line):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.articles.text import ARABIC_DIGITS, norm
 
-__all__ = ["parse_dateline", "source_name"]
+__all__ = ["parse_dateline", "source_name", "split_meta_line"]
 
 _DAY = r"(?:السبت|الأحد|الاحد|الاثنين|الإثنين|الثلاثاء|الأربعاء|الاربعاء|الخميس|الجمعة)"
 _MONTHS: dict[str, int] = {
@@ -130,3 +130,36 @@ def source_name(line: str) -> str | None:
     if not name or len(name.split()) > 8:
         return None
     return name
+
+
+_SOURCE_START = re.compile(
+    r"\s(?=(?:المصدر|مصدر الخبر|الكاتب|كتب|كتبت|بقلم|تحرير|إعداد|اعداد|مراسل|Source)\s*[/:|\-–])"
+)
+
+
+def split_meta_line(line: str) -> tuple[str, datetime, str] | None:
+    """A date line and a source line run together ("السبت 12/07/2025 - 12:30 المصدر / وكالات").
+
+    Inline ``<span>``s of one meta bar come out of extractors as one line; read as a whole it is neither
+    a date line nor a source line, so it would stay in the body. Returns (date text, its UTC time, source
+    name) when the line splits into exactly those two parts, in either order; else ``None``.
+    """
+    text = norm(line)
+    if len(text) > 160:
+        return None
+    for match in _SOURCE_START.finditer(text):
+        head, tail = text[: match.start()].strip(), text[match.end() :].strip()
+        when, name = parse_dateline(head), source_name(tail)
+        if when is not None and name is not None:
+            return head, when, name
+        # source first: "المصدر / وكالات السبت 12/07/2025" — the name then ends where the date starts
+    first = _SOURCE_LINE.match(text)
+    if first is not None:
+        words = first.group("name").split()
+        for cut in range(1, min(len(words), 8)):
+            when = parse_dateline(" ".join(words[cut:]))
+            if when is not None:
+                name = source_name(text[: text.index(first.group("name"))] + " ".join(words[:cut]))
+                if name is not None:
+                    return " ".join(words[cut:]), when, name
+    return None

@@ -46,10 +46,10 @@ from typing import Any
 
 import lxml.etree  # type: ignore[import-untyped]  # no stubs installed
 import lxml.html  # type: ignore[import-untyped]
-import trafilatura
 
+from bot.articles.body import library_blocks
 from bot.articles.boilerplate import clean_blocks
-from bot.articles.datelines import parse_dateline, source_name
+from bot.articles.datelines import parse_dateline, source_name, split_meta_line
 from bot.articles.fields import (
     css,
     css_to_xpath,
@@ -68,7 +68,7 @@ from bot.articles.fields import (
     title_from_blocks,
     unmarked_lead,
 )
-from bot.articles.text import strip_control_chars, text_key
+from bot.articles.text import Block, strip_control_chars, text_key
 from bot.exceptions import ExtractionError
 
 __all__ = [
@@ -148,7 +148,7 @@ def extract(html: str, *, url: str | None, selectors: ArticleSelectors | None = 
     tree = parse_html(html)
     selectors = selectors or ArticleSelectors()
 
-    blocks: list[str] = []
+    blocks: list[Block] = []
     title: str | None = None
 
     if tree is not None and selectors.title:
@@ -164,27 +164,13 @@ def extract(html: str, *, url: str | None, selectors: ArticleSelectors | None = 
         for el in css(work, selectors.body or ""):
             blocks.extend(element_blocks(el))
     if not blocks:
-        try:
-            doc = trafilatura.bare_extraction(
-                html,
-                url=url,
-                include_comments=False,
-                include_tables=True,
-                with_metadata=False,
-                prune_xpath=css_to_xpath(selectors.drop) or None,
-            )
-        except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError) as e:
-            # trafilatura on hostile markup: a library failure is "no readable body", not a crash.
-            raise ExtractionError(f"extractor failed on {url or 'page'}: {e}") from e
-        text = getattr(doc, "text", None) if doc is not None else None
-        if text:
-            blocks = str(text).split("\n")
+        blocks = library_blocks(html, url=url, tree=tree, prune_xpath=css_to_xpath(selectors.drop))
 
     if tree is not None and not title:
         title = find_title(tree)
 
     if not title:
-        title = title_from_blocks(blocks)
+        title = title_from_blocks([b.text for b in blocks])
 
     # Boilerplate out first, then the date line and source line are lifted out of the body's top.
     dateline: str | None = None
@@ -193,6 +179,13 @@ def extract(html: str, *, url: str | None, selectors: ArticleSelectors | None = 
     body: list[str] = []
     lifted_at: int | None = None
     for line in clean_blocks(blocks, title=title):
+        both = split_meta_line(line) if len(body) < 3 else None
+        if both is not None:
+            if dateline is None:
+                dateline, published = both[0], both[1]
+            byline = byline or both[2]
+            lifted_at = len(body)
+            continue
         when = parse_dateline(line) if len(line) <= 90 else None
         if when is not None:
             if dateline is None:

@@ -18,7 +18,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from bot.articles.boilerplate import SENTENCE_END, is_boilerplate
 from bot.articles.datelines import parse_dateline, source_name
-from bot.articles.text import ARABIC_LETTER, LATIN_LETTER, norm, text_key
+from bot.articles.text import ARABIC_LETTER, LATIN_LETTER, Block, norm, text_key
 from bot.exceptions import ExtractionError
 
 _BLOCK_TAGS = frozenset(
@@ -97,22 +97,28 @@ def element_text(el: lxml.html.HtmlElement) -> str:
     return norm(el.text_content())
 
 
-def element_blocks(el: lxml.html.HtmlElement) -> list[str]:
+_HEADING_XPATH = "descendant-or-self::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or @role='heading']"
+
+
+def element_blocks(el: lxml.html.HtmlElement) -> list[Block]:
     """Text of ``el`` cut at block elements and ``<br>``: one entry per visual paragraph.
 
+    Lines that are the whole text of an ``<h1>``–``<h6>`` (or ``role="heading"``) are marked as headings.
     Works on a copy so callers' trees stay untouched.
     """
     copy = lxml.html.fromstring(lxml.html.tostring(el, encoding="unicode"))
     for bad in copy.xpath(" | ".join(f"descendant-or-self::{t}" for t in _NEVER_TEXT.split())):
         if bad is not copy:
             bad.drop_tree()
+    headings = {norm(h.text_content()) for h in copy.xpath(_HEADING_XPATH)}
     for node in copy.iter():
         if not isinstance(node.tag, str):
             continue
         if node.tag.lower() in _BLOCK_TAGS:
             node.text = "\n" + (node.text or "")
             node.tail = "\n" + (node.tail or "")
-    return [line for line in (norm(part) for part in copy.text_content().split("\n")) if line]
+    lines = [line for line in (norm(part) for part in copy.text_content().split("\n")) if line]
+    return [Block(line, line in headings) for line in lines]
 
 
 def meta_description(tree: lxml.html.HtmlElement) -> str | None:

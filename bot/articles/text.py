@@ -8,8 +8,30 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
-__all__ = ["ARABIC_DIGITS", "ARABIC_LETTER", "LATIN_LETTER", "norm", "strip_control_chars", "text_key"]
+__all__ = [
+    "ARABIC_DIGITS",
+    "ARABIC_LETTER",
+    "LATIN_LETTER",
+    "Block",
+    "norm",
+    "strip_control_chars",
+    "text_key",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One visual paragraph of a page, and whether the page marked it as a heading.
+
+    ``heading`` matters for one rule only: the comments/related cut fires on a heading ("Comments" in an
+    ``<h3>``), never on the same word as a link or counter label inside the article.
+    """
+
+    text: str
+    heading: bool = False
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[\s\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")

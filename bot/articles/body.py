@@ -1,0 +1,99 @@
+"""Where an article's body blocks come from: trafilatura's choice of content, our paragraph structure.
+
+trafilatura is good at *choosing* the main content and we keep that choice. What it returns is not
+always good *structure*: on a short page (a breaking story of two short paragraphs) its main extraction
+finds too little text and it falls back to the whole article container's text as **one** run-on
+paragraph — dateline, title copies, source line, body and share links glued together, so no line-level
+rule can lift anything out. :func:`library_blocks` detects that case (few output lines, one of them long
+enough to hold several) and re-reads the same content from the page's own tree, cut at its block
+elements (:func:`~bot.articles.fields.element_blocks`): the same words, in the page's own paragraphs,
+which the line-level cleaning then handles like any other page.
+
+Headings: trafilatura marks headings as ``<head>`` in its XML body; those lines become
+``Block(heading=True)`` so the comments cut can tell a "Comments" heading from a "Comments" label.
+
+Pure, no I/O. Invariant: re-segmentation never adds text trafilatura did not choose — the element it
+reads is the deepest one whose text is exactly the run-on text (compared with
+:func:`~bot.articles.text.text_key`), else trafilatura's lines are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import lxml.etree  # type: ignore[import-untyped]  # no stubs installed
+import lxml.html  # type: ignore[import-untyped]
+import trafilatura
+
+from bot.articles.fields import element_blocks
+from bot.articles.text import Block, norm, text_key
+from bot.exceptions import ExtractionError
+
+__all__ = ["RUN_ON_MIN_CHARS", "library_blocks"]
+
+RUN_ON_MIN_CHARS = 120
+"""A single output line at least this long, when trafilatura returned at most three lines, is checked
+against the page tree for paragraph structure it lost. Shorter text cannot hide several paragraphs."""
+
+_RUN_ON_MAX_LINES = 3
+_MAX_ELEMENTS = 4000  # the search is quadratic in page size; a page this big is not a short story
+
+
+def library_blocks(
+    html: str, *, url: str | None, tree: lxml.html.HtmlElement | None, prune_xpath: Sequence[str]
+) -> list[Block]:
+    """trafilatura's main text as blocks (headings marked), re-segmented from ``tree`` if run-on."""
+    try:
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=False,
+            prune_xpath=list(prune_xpath) or None,
+        )
+    except (ValueError, TypeError, AttributeError, lxml.etree.LxmlError) as e:
+        # trafilatura on hostile markup: a library failure is "no readable body", not a crash.
+        raise ExtractionError(f"extractor failed on {url or 'page'}: {e}") from e
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text:
+        return []
+    body = getattr(doc, "body", None)
+    headings: set[str] = set()
+    if body is not None:
+        headings = {norm("".join(h.itertext())) for h in body.iter("head")}
+    lines = [line for line in (norm(part) for part in str(text).split("\n")) if line]
+    if tree is not None and len(lines) <= _RUN_ON_MAX_LINES:
+        resegmented = _resegment(tree, lines)
+        if resegmented is not None:
+            return resegmented
+    return [Block(line, line in headings) for line in lines]
+
+
+def _resegment(tree: lxml.html.HtmlElement, lines: list[str]) -> list[Block] | None:
+    """The page's own blocks for a run-on output, or ``None`` if nothing needs or allows it."""
+    longest = max(lines, key=len)
+    if len(longest) < RUN_ON_MIN_CHARS:
+        return None
+    want = text_key(" ".join(lines))
+    body = tree.find("body")
+    if body is None or not want:
+        return None
+    body = lxml.html.fromstring(lxml.html.tostring(body, encoding="unicode"))
+    for hidden in body.xpath(".//script | .//style | .//noscript | .//template"):
+        hidden.drop_tree()
+    match = None
+    for count, el in enumerate(body.iter()):
+        if count >= _MAX_ELEMENTS:
+            return None
+        if not isinstance(el.tag, str):
+            continue
+        content = el.text_content()
+        if len(content) < len(longest):
+            continue
+        if text_key(content) == want:
+            match = el  # document order: a later match is a descendant, i.e. deeper
+    if match is None:
+        return None
+    blocks = element_blocks(match)
+    return blocks if len(blocks) > len(lines) else None
