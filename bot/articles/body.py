@@ -67,7 +67,22 @@ def library_blocks(
         resegmented = _resegment(tree, lines)
         if resegmented is not None:
             return resegmented
-    return [Block(line, line in headings) for line in lines]
+    links = link_texts(tree) if tree is not None else set()
+    return [Block(line, line in headings, line in links or line.lstrip("-–•*· ") in links) for line in lines]
+
+
+LINK_MIN_CHARS = 20
+"""Shorter anchor texts ("Home", "More") are never compared: only headline-sized link texts count."""
+
+
+def link_texts(tree: lxml.html.HtmlElement) -> set[str]:
+    """Normalised texts of the page's ``<a>`` elements long enough to be a headline."""
+    out: set[str] = set()
+    for a in tree.iter("a"):
+        text = norm(a.text_content())
+        if len(text) >= LINK_MIN_CHARS:
+            out.add(text)
+    return out
 
 
 def _resegment(tree: lxml.html.HtmlElement, lines: list[str]) -> list[Block] | None:

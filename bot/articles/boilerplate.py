@@ -197,6 +197,52 @@ def _is_headline_like(line: str) -> bool:
     return len(line) <= 120 and len(line.split()) <= 16 and not line.rstrip("\"'»”) ").endswith(".")
 
 
+_URL_LIKE = re.compile(r"^\S*(?:://|www\.)\S*$")
+
+
+def _teaser_indexes(blocks: list[Block]) -> set[int]:
+    """Headline-shaped link lines that come in a run of two or more, or trail the article.
+
+    One such line *between* paragraphs is usually the article's own (a linked product name as a
+    sub-heading, a "full results" link) and stays; a run of them, or any after the last paragraph,
+    is a list of teasers for other stories. A bare URL is a cited source, never a teaser.
+    """
+    flags = [b.link and _is_headline_like(norm(b.text)) and not _URL_LIKE.match(norm(b.text)) for b in blocks]
+    out: set[int] = set()
+    for i, flag in enumerate(flags):
+        if flag and ((i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])):
+            out.add(i)
+    i = len(flags) - 1
+    while i >= 0 and flags[i]:
+        out.add(i)
+        i -= 1
+    return out
+
+
+def _repeated_runs(blocks: list[Block]) -> set[int]:
+    """Indexes of short lines that repeat *together with a different neighbour* that also repeats.
+
+    A recipe or timetable repeats whole sequences ("Meal 1" / "Eat every 2–3 hours" per plan) and
+    human gold keeps every copy; a widget label or share link repeats alone ("See it now: Amazon").
+    Only the lone repeats are dropped as duplicates.
+    """
+    keys = [text_key(b.text) for b in blocks]
+    seen: set[str] = set()
+    repeat = []
+    for key in keys:
+        repeat.append(bool(key) and key in seen)
+        seen.add(key)
+    out: set[int] = set()
+    for i, is_repeat in enumerate(repeat):
+        if not is_repeat:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(keys) and repeat[j] and keys[j] != keys[i]:
+                out.add(i)
+                break
+    return out
+
+
 def clean_blocks(blocks: Iterable[str | Block], *, title: str | None = None) -> list[str]:
     """Drop boilerplate lines, repeated short lines and title copies; stop at a comments heading.
 
@@ -212,8 +258,10 @@ def clean_blocks(blocks: Iterable[str | Block], *, title: str | None = None) -> 
     seen: set[str] = set()
     kept: list[str] = []
     related_left = 0
-    for raw in blocks:
-        block = raw if isinstance(raw, Block) else Block(raw)
+    items = [raw if isinstance(raw, Block) else Block(raw) for raw in blocks]
+    teasers = _teaser_indexes(items)
+    structural = _repeated_runs(items)
+    for index, block in enumerate(items):
         line = norm(block.text)
         if not line:
             continue
@@ -224,13 +272,15 @@ def clean_blocks(blocks: Iterable[str | Block], *, title: str | None = None) -> 
         if related_left and _is_headline_like(line):
             related_left -= 1
             continue
+        if index in teasers:
+            continue
         related_left = RELATED_LIST_MAX if len(line) <= 60 and _RELATED_SHORT.match(line) else 0
         if related_left or is_boilerplate(line):
             continue
         key = text_key(line)
         if not key or (title_key and key == title_key and len(kept) < 4):
             continue
-        if key in seen and len(line) < DEDUPE_BELOW:
+        if key in seen and len(line) < DEDUPE_BELOW and index not in structural:
             continue
         seen.add(key)
         kept.append(line)

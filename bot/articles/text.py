@@ -26,11 +26,14 @@ class Block:
     """One visual paragraph of a page, and whether the page marked it as a heading.
 
     ``heading`` matters for one rule only: the comments/related cut fires on a heading ("Comments" in an
-    ``<h3>``), never on the same word as a link or counter label inside the article.
+    ``<h3>``), never on the same word as a link or counter label inside the article. ``link`` says the
+    whole line is the text of one ``<a>`` on the page: a headline-shaped link line is a teaser for
+    another story ("related", "more from"), not part of this one.
     """
 
     text: str
     heading: bool = False
+    link: bool = False
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
