@@ -114,7 +114,8 @@ _RELATED_PREFIX = re.compile(
 _RELATED_SHORT = re.compile(
     r"^\W*(?:اقرأ أيضا|اقرأ أيضاً|اقرأ ايضا|إقرأ أيضا|مواضيع ذات صلة|أخبار ذات صلة|اخبار ذات صلة|الأكثر قراءة"
     r"|الأكثر مشاهدة|الأكثر تداولا|read more|related|related stories|related articles|more stories"
-    r"|most read|most popular|recommended)\W*$",
+    r"|most read|most popular|recommended|you may also like|you might also like|explore further|don'?t miss"
+    r"|more|most (?:read|popular|viewed|shared) (?:in|on) .{1,30}|more (?:from|on|in) .{1,30})\W*$",
     re.IGNORECASE,
 )
 _TICKER_LABEL = re.compile(
@@ -147,6 +148,18 @@ _COMMENT_POLICY = re.compile(
 _COUNTER_LINE = re.compile(
     r"^\W*[\d,.٠-٩]+\s*[kKmM]?\s*(?:views?|reads?|shares?|comments?|likes?|replies"
     r"|مشاهدة|مشاهدات|قراءة|قراءات|تعليق|تعليقات|إعجاب|مشاركة)\W*$",
+    re.IGNORECASE,
+)
+_WIDGET_LINE = re.compile(
+    # newsletter and app promos, follow-us lines, reading time, update stamps, credit lines: whole
+    # short lines of the page's furniture, in English, Arabic and the other corpus languages
+    r"^\W*(?:thanks? (?:you )?for (?:signing up|subscribing)|there was an error processing your subscription"
+    r"|(?:subscribe|sign up|join|get)\b.{0,80}\b(?:newsletters?|inbox|delivered)\b.{0,40}"
+    r"|.{0,60}\bnewsletters?|follow \S+(?: \S+){0,3} on (?:instagram|facebook|twitter|youtube|x)\b.{0,60}"
+    r"|(?:reading time|tempo de leitura|وقت القراءة|مدة القراءة)\W.{0,20}|\d+\s*(?:min|minute|minutes|دقائق|دقيقة) read"
+    r"|(?:updated|last updated|published|posted)\b(?=.*\d).{0,60}"
+    r"|(?:additional )?reporting by .{1,60}|(?:editing|edited) by .{1,60}"
+    r"|\S+\.(?:jpe?g|png|gif|webp)(?:\?\S*)?|\d{4}-\d{2}-\d{2}t\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:?\d{2}|z)?)\W*$",
     re.IGNORECASE,
 )
 _TWEET_ATTRIBUTION = re.compile(r"^[—–-]\s*.{1,80}\(@\w{1,30}\)\s*.{0,40}$")
@@ -185,6 +198,8 @@ def is_boilerplate(line: str) -> bool:
     if _TICKER_ITEM.search(line) or (_TICKER_LABEL.match(line) and len(line) <= 160):
         return True
     if is_breadcrumb(line) or (len(line) <= 40 and _COUNTER_LINE.match(line)):
+        return True
+    if len(line) <= 160 and _WIDGET_LINE.match(line):
         return True
     return bool(_is_share_line(line) or _TWEET_ATTRIBUTION.match(line) or _PIC_TWITTER.match(line))
 

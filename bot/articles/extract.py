@@ -193,11 +193,17 @@ def extract(html: str, *, url: str | None, selectors: ArticleSelectors | None = 
                 lifted_at = len(body)
             continue
         name = source_name(line) if len(body) < 3 else None
-        if name is not None and not line.startswith(("By ", "BY ", "Source")):
+        if name is not None and not line.startswith(("By ", "BY ")):
             byline = byline or name
             lifted_at = len(body)
             continue
         body.append(line)
+    # An agency credit closing the story ("SOURCE: News agencies", "المصدر: وكالات") is the byline too.
+    if len(body) > 1 and body[-1].upper().startswith(("SOURCE", "المصدر")):
+        closing = source_name(body[-1])
+        if closing is not None:
+            byline = byline or closing
+            body.pop()
 
     if tree is not None:
         if selectors.dateline:
