@@ -12,9 +12,11 @@ which the line-level cleaning then handles like any other page.
 Headings: trafilatura marks headings as ``<head>`` in its XML body; those lines become
 ``Block(heading=True)`` so the comments cut can tell a "Comments" heading from a "Comments" label.
 
-Pure, no I/O. Invariant: re-segmentation never adds text trafilatura did not choose — the element it
-reads is the deepest one whose text is exactly the run-on text (compared with
-:func:`~bot.articles.text.text_key`), else trafilatura's lines are kept as they are.
+Pure, no I/O. Invariant: re-segmentation stays on the content trafilatura chose — the element it reads
+is the deepest one whose text is exactly the run-on text (compared with
+:func:`~bot.articles.text.text_key`), else the deepest one that contains it and is at most half as long
+again (what trafilatura pruned from it, such as a share bar, goes through the usual line cleaning);
+otherwise trafilatura's lines are kept as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ RUN_ON_MIN_CHARS = 120
 against the page tree for paragraph structure it lost. Shorter text cannot hide several paragraphs."""
 
 _RUN_ON_MAX_LINES = 3
+_CONTAINER_SLACK = 1.5  # the container may also hold what trafilatura pruned (share bar, credits)
 _MAX_ELEMENTS = 4000  # the search is quadratic in page size; a page this big is not a short story
 
 
@@ -90,14 +93,17 @@ def _resegment(tree: lxml.html.HtmlElement, lines: list[str]) -> list[Block] | N
     longest = max(lines, key=len)
     if len(longest) < RUN_ON_MIN_CHARS:
         return None
-    want = text_key(" ".join(lines))
+    # compared without spaces: the page's text_content() glues adjacent block elements ("<li>a</li><li>b")
+    # that trafilatura's output separates
+    want = text_key(" ".join(lines)).replace(" ", "")
     body = tree.find("body")
     if body is None or not want:
         return None
     body = lxml.html.fromstring(lxml.html.tostring(body, encoding="unicode"))
     for hidden in body.xpath(".//script | .//style | .//noscript | .//template"):
         hidden.drop_tree()
-    match = None
+    exact = None
+    containing = None
     for count, el in enumerate(body.iter()):
         if count >= _MAX_ELEMENTS:
             return None
@@ -106,8 +112,13 @@ def _resegment(tree: lxml.html.HtmlElement, lines: list[str]) -> list[Block] | N
         content = el.text_content()
         if len(content) < len(longest):
             continue
-        if text_key(content) == want:
-            match = el  # document order: a later match is a descendant, i.e. deeper
+        key = text_key(content).replace(" ", "")
+        # document order: a later match is a descendant, i.e. deeper
+        if key == want:
+            exact = el
+        elif want in key and len(key) <= _CONTAINER_SLACK * len(want):
+            containing = el
+    match = exact if exact is not None else containing
     if match is None:
         return None
     blocks = element_blocks(match)

@@ -58,8 +58,9 @@ def test_a_comments_heading_ends_the_article(label: str) -> None:
 # ---- short breaking articles come out as their paragraphs -------------------------------------------
 
 
-def test_short_arabic_breaking_story_is_its_two_paragraphs_with_fields_lifted_out() -> None:
-    article = extract(_page("short_breaking_ar.html"), url="https://news.example/quake")
+@pytest.mark.parametrize("page", ["short_breaking_ar.html", "short_breaking_ar_tags.html"])
+def test_short_arabic_breaking_story_is_its_two_paragraphs_with_fields_lifted_out(page: str) -> None:
+    article = extract(_page(page), url="https://news.example/quake")
     assert article.title == "عاجل: زلزال بقوة 5.8 درجات يضرب جنوب تركيا"
     assert article.paragraphs == (
         "ضرب زلزال بقوة 5.8 درجات على مقياس ريختر ولاية هاتاي جنوب تركيا صباح اليوم.",
@@ -69,7 +70,7 @@ def test_short_arabic_breaking_story_is_its_two_paragraphs_with_fields_lifted_ou
     assert article.dateline == "السبت 12/07/2025 - 12:30 بتوقيت القاهرة"
     assert article.published == datetime(2025, 7, 12, 9, 30, tzinfo=UTC)
     assert article.byline == "وكالات"
-    for marker in ("الرئيسية", "فيسبوك", "المصدر", "بتوقيت", "زلزال بقوة 5.8 درجات يضرب"):
+    for marker in ("الرئيسية", "فيسبوك", "تويتر", "الوسوم", "المصدر", "بتوقيت", "زلزال بقوة 5.8 درجات يضرب"):
         assert marker not in article.text
 
 
