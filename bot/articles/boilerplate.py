@@ -155,9 +155,10 @@ _WIDGET_LINE = re.compile(
     # short lines of the page's furniture, in English, Arabic and the other corpus languages
     r"^\W*(?:thanks? (?:you )?for (?:signing up|subscribing)|there was an error processing your subscription"
     r"|(?:subscribe|sign up|join|get)\b.{0,80}\b(?:newsletters?|inbox|delivered)\b.{0,40}"
-    r"|.{0,60}\bnewsletters?|follow \S+(?: \S+){0,3} on (?:instagram|facebook|twitter|youtube|x)\b.{0,60}"
+    r"|(?:\S+\s+){0,5}newsletters?|follow \S+(?: \S+){0,3} on (?:instagram|facebook|twitter|youtube|x)\b.{0,60}"
     r"|(?:reading time|tempo de leitura|وقت القراءة|مدة القراءة)\W.{0,20}|\d+\s*(?:min|minute|minutes|دقائق|دقيقة) read"
-    r"|(?:updated|last updated|published|posted)\b(?=.*\d).{0,60}"
+    r"|(?=(?:\S+\s*){1,9}$)(?:updated|last updated|published|posted)\b(?=.*(?:\d{1,2}:\d{2}|\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}"
+    r"|\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)).{0,60}"
     r"|(?:additional )?reporting by .{1,60}|(?:editing|edited) by .{1,60}"
     r"|\S+\.(?:jpe?g|png|gif|webp)(?:\?\S*)?|\d{4}-\d{2}-\d{2}t\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:?\d{2}|z)?)\W*$",
     re.IGNORECASE,

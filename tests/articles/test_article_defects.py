@@ -125,3 +125,77 @@ def test_pooled_bow_f1_on_the_human_gold_corpus_stays_above_the_floor() -> None:
     assert len(pages) >= 250
     score = corpus_score(bow_score(ours(p.html), p.gold) for p in pages)
     assert score.f1 >= POOLED_F1_FLOOR, score
+
+
+# ---- page furniture vs. sentences that use the same words --------------------------------------------
+
+BODY = "First paragraph of the story, long enough to be kept as the article's own text."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Thanks for signing up!",
+        "Subscribe to the Morning Review newsletter",
+        "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+        "UPDATED: Tue., Nov. 19, 2019",
+        "Last updated on 12 March 2024 at 10:00 GMT",
+        "Additional reporting by Joseph Hudak",
+        "1,204 views",
+        "Home › World › Magnitude 6.1 earthquake strikes off Crete",
+        "https://cdn.example.com/img/photo-500x250.jpg",
+        "You may also like...",
+    ],
+)
+def test_page_furniture_lines_are_dropped(line: str) -> None:
+    assert clean_blocks([BODY, line]) == [BODY]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Published in 2019, the report found that most people agree.",
+        "He wrote about it in his weekly newsletter and more.",
+        "Posted 3 goals in the final game.",
+        "قال المتحدث «إن الاتفاق» سيوقع غدا، وأضاف «لا تراجع» عنه.",
+    ],
+)
+def test_sentences_using_the_same_words_are_kept(line: str) -> None:
+    assert clean_blocks([BODY, line]) == [BODY, line]
+
+
+def test_a_run_of_teaser_links_goes_but_a_lone_linked_line_between_paragraphs_stays() -> None:
+    blocks = [
+        Block(BODY),
+        Block("Satechi 72W USB-C Power Delivery Car Charger", link=True),
+        Block("Second paragraph of the story, which goes on about the charger in detail."),
+        Block("Who will make the Rock Hall in 2020?", link=True),
+        Block("Dave Matthews Band takes over Rock Hall Fan Vote", link=True),
+    ]
+    assert clean_blocks(blocks) == [blocks[0].text, blocks[1].text, blocks[2].text]
+
+
+def test_repeated_sequences_stay_but_a_lone_repeated_label_goes() -> None:
+    plan = ["Meal 1", "Eat every 2–3 hours", "Meal 2"]
+    amazon = "- See it now: Amazon"
+    blocks = [
+        BODY,
+        *plan,
+        "Second paragraph.",
+        amazon,
+        "Third paragraph.",
+        *plan,
+        "Last one.",
+        amazon,
+        "End.",
+    ]
+    assert clean_blocks(blocks) == [
+        BODY,
+        *plan,
+        "Second paragraph.",
+        amazon,
+        "Third paragraph.",
+        *plan,
+        "Last one.",
+        "End.",
+    ]
