@@ -22,6 +22,10 @@ so tashkeel, tatweel, case and hamza forms do not matter; ``عاجلة`` (anothe
 
 Categories (``<category>Breaking News</category>``) and flags (CSS classes ``urgent``/``breaking``, a
 JSON ``breaking: true`` field) set the level too. The result is the highest level any signal gives.
+A *category* that is only the bare word ``flash``/``فلاش`` is a topic tag (Adobe Flash, flash memory,
+flash floods — seen on a real feed: "Begin migrating from Flash to HTML5 ads" tagged ``flash``), not a
+desk's alert, so it raises nothing; ``Flash News``/``News Flash`` still do, and so does a per-source
+marker that names the word explicitly. A false urgent push costs as much as a miss.
 A source can add markers or override a default (map a marker to ``normal`` to disable it) through
 ``SourceSpec.urgency_markers``.
 """
@@ -66,12 +70,16 @@ DEFAULT_SIGNALS: Mapping[str, Urgency] = {
     "urgent news": Urgency.URGENT,
     "breaking item": Urgency.URGENT,
     "is flash": Urgency.FLASH,
+    "flash news": Urgency.FLASH,
     "عاجل": Urgency.URGENT,
     "عاجله": Urgency.URGENT,  # "أخبار عاجلة" as a category name
     "اخبار عاجله": Urgency.URGENT,
     "flash": Urgency.FLASH,
     "فلاش": Urgency.FLASH,
 }
+
+AMBIGUOUS_CATEGORY_WORDS = frozenset(normalize(w) for w in ("flash", "فلاش"))
+"""Marker words that, as a whole *category* value, usually name a topic rather than an alert."""
 
 _SEPARATORS = "|:-–—،.;/•·»>\u061b"  # \u061b Arabic semicolon
 _SEP_CLASS = "[" + re.escape(_SEPARATORS) + "]"
@@ -204,8 +212,12 @@ def detect(
     merged = merge_markers(markers)
     level, headline = strip_marker(title, merged)
     signals = {**DEFAULT_SIGNALS, **merged}
+    explicit = {normalize(m) for m in (markers or {})}
+    category_signals = {
+        k: v for k, v in signals.items() if k not in AMBIGUOUS_CATEGORY_WORDS or k in explicit
+    }
     for extra in (
-        _signal_level(categories, signals),
+        _signal_level(categories, category_signals),
         _signal_level(flags, signals),
     ):
         if extra.rank > level.rank:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.articles.extract import ArticleSelectors, clean_blocks, extract, parse_dateline, strip_control_chars
 from bot.articles.scoring import bow_score
+from bot.articles.text import Block
 from bot.domain import SourceKind
 from bot.exceptions import ExtractionError
 from bot.sources.encoding import decode_body
@@ -163,7 +164,7 @@ def test_cleaning_drops_boilerplate_lines_but_keeps_sentences_that_mention_them(
         "— عاجل نيوز (@aajel) July 12, 2025",
         "Read the full report, the minister said, before deciding anything at all.",
         "الفقرة الأولى تتحدث عن منشور على فيسبوك أثار جدلاً واسعاً بين المستخدمين.",
-        "التعليقات (3)",
+        Block("التعليقات (3)", heading=True),
         "تعليق من قارئ",
     ]
     assert clean_blocks(blocks, title="عنوان") == [

@@ -87,7 +87,11 @@ def test_marker_at_end_keeps_leading_emoji() -> None:
         (["Breaking News"], [], U),
         (["عاجل"], [], U),
         (["أخبار عاجلة"], [], U),
-        (["Flash"], [], F),
+        (["Flash"], [], N),  # a topic tag (Adobe Flash, flash memory), not an alert
+        (["flash", "html5"], [], N),
+        (["فلاش"], [], N),
+        (["Flash News"], [], F),
+        (["News Flash"], [], F),
         ([], ["ticker-item", "urgent"], U),
         ([], ["is-breaking"], U),
         ([], ["breaking"], U),
@@ -111,3 +115,5 @@ def test_per_source_markers_add_and_override() -> None:
     # A source that prefixes everything with "عاجل" can switch the marker off.
     assert detect("عاجل | خبر عادي", markers={"عاجل": "normal"}) == (N, "خبر عادي")
     assert detect("Alert: x", markers={"ALERT": "flash"}) == (F, "x")
+    # A source that names the bare word as its marker gets it back as a category signal too.
+    assert detect("x y", categories=["Flash"], markers={"flash": "flash"})[0] is F
