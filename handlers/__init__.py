@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, errors, fallback, latest, settings, start, topics
+from handlers import article, console, errors, fallback, latest, settings, start, topics
 from handlers import editor_alerts as editor_alerts_handlers
 from handlers import editors as editors_handlers
 from handlers.editor_gate import EditorGate
@@ -38,7 +38,7 @@ def get_routers() -> list[Router]:
 
 
 def editors_router() -> Router:
-    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, draft buttons and text.
+    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, /console, draft buttons and text.
 
     First in line, so an editor's draft text is not taken for subscriber chatter. The gate is an
     *inner* middleware: it runs only for updates these handlers match, refuses (and audits) anyone
@@ -48,5 +48,7 @@ def editors_router() -> Router:
     gate = EditorGate()
     editors.message.middleware(gate)
     editors.callback_query.middleware(gate)
-    editors.include_routers(*(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router)))
+    editors.include_routers(
+        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router, console.router))
+    )
     return editors
