@@ -598,6 +598,7 @@ CATALOGUE.update(
         "console.progress.failed": {"ar": "فشل", "en": "Failed"},
         "console.progress.remaining": {"ar": "متبقٍ", "en": "Remaining"},
         "console.progress.rate": {"ar": "المعدل", "en": "Rate"},
+        "console.progress.rate_value": {"ar": "{rate} رسالة/ث", "en": "{rate}/s"},
         "console.progress.eta": {"ar": "الوقت المتبقي", "en": "Time left"},
         "console.progress.percent": {"ar": "النسبة", "en": "Progress"},
         "console.progress.done": {"ar": "اكتمل.", "en": "Finished."},

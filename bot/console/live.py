@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.console.auth import SignedIn, load_session
 from bot.exceptions import NotFound
+from bot.i18n import t
 from bot.progress import Operation, Snapshot, _duration, _rate
 from bot.services.corrections import delivery_progress
 
@@ -53,7 +54,7 @@ def snapshot_event(snapshot: Snapshot, lang: str) -> dict[str, Any]:
         "remaining": snapshot.remaining,
         "cancelled": p.cancelled,
         "percent": percent,
-        "rate": f"{rate:.1f}" if rate else None,
+        "rate": t("console.progress.rate_value", lang, rate=f"{rate:.1f}") if rate else None,
         "eta": eta,
         "finished": snapshot.finished,
         "took": _duration(snapshot.elapsed, lang) if snapshot.finished else None,

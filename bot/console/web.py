@@ -11,8 +11,9 @@ Design and invariants
   ``Secure`` when the console is reached over HTTPS (``API__PUBLIC_URL`` is https, or the request
   is). It holds a random token; the database holds its hash.
 * **Headers on every console response**: a strict Content-Security-Policy (scripts and styles from
-  this server only: no inline script, no CDN), ``Referrer-Policy: no-referrer`` (the sign-in token is
-  in the link's query and must not leak), ``X-Frame-Options: DENY``, ``Cache-Control: no-store``.
+  this server only: no inline script, no CDN), ``Referrer-Policy: same-origin`` (the sign-in token is
+  in the link's query and must not leak to another site; ``no-referrer`` would make browsers send
+  ``Origin: null`` on our own POSTs), ``X-Frame-Options: DENY``, ``Cache-Control: no-store``.
 * **Language**: Arabic right-to-left by default (``DEFAULT_LANGUAGE``), English on request; the choice
   is a plain cookie. Strings come from :mod:`bot.i18n` (keys ``console.*``).
 * Transactions are one short session per request; the sender is woken after the commit.
@@ -142,7 +143,7 @@ class Console:
     def secured(response: R) -> R:
         headers = response.headers
         headers["Content-Security-Policy"] = CSP
-        headers["Referrer-Policy"] = "no-referrer"
+        headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers.setdefault("Cache-Control", "no-store")

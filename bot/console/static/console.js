@@ -71,7 +71,7 @@
       set("p-sent", p.sent);
       set("p-failed", p.failed);
       set("p-remaining", p.remaining);
-      set("p-rate", p.rate === null ? null : p.rate + "/s");
+      set("p-rate", p.rate);
       set("p-eta", p.finished ? p.took : p.eta);
       set("p-percent", p.percent + "%");
     });
