@@ -231,7 +231,9 @@ def browser() -> Iterator[Any]:
             pytest.fail(f"playwright is not installed: {e}", pytrace=False)
         pytest.skip(f"playwright is not installed: {e}")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield chromium
         finally:

@@ -51,7 +51,9 @@ def count_alerts(room: Room) -> int:
     return room.run(read())
 
 
-def compose(page: Any, headline: str, *, topics: tuple[str, ...] = ("economy",), details: str = "", link: str = "") -> None:
+def compose(
+    page: Any, headline: str, *, topics: tuple[str, ...] = ("economy",), details: str = "", link: str = ""
+) -> None:
     page.goto(page.url.split("/console")[0] + "/console/compose")
     page.fill("#headline", headline)
     if details:
@@ -82,7 +84,9 @@ def wait_finished(page: Any) -> None:
 # --- 1. sign in through the bot's link ------------------------------------------------------------------
 
 
-def test_an_editor_signs_in_with_the_link_the_bot_sends_once_and_signs_out(room: Room, page: Any, shot: Any) -> None:
+def test_an_editor_signs_in_with_the_link_the_bot_sends_once_and_signs_out(
+    room: Room, page: Any, shot: Any
+) -> None:
     link = room.sign_in_link()
     assert link.startswith(room.base + "/console/login?token=")
     page.goto(link)
@@ -119,7 +123,9 @@ def test_an_editor_signs_in_with_the_link_the_bot_sends_once_and_signs_out(room:
 # --- 2. compose: the preview is the push -----------------------------------------------------------------
 
 
-def test_the_live_preview_is_exactly_the_message_subscribers_receive(room: Room, page: Any, shot: Any) -> None:
+def test_the_live_preview_is_exactly_the_message_subscribers_receive(
+    room: Room, page: Any, shot: Any
+) -> None:
     readers = room.subscribers(3, ["economy"])
     sign_in(page, room)
     headline = "البنك المركزي يرفع الفائدة <نصف> نقطة & يثبّت التوقعات"
@@ -283,7 +289,9 @@ def test_a_link_older_than_five_minutes_is_refused(room: Room, page: Any, shot: 
 # --- 8. POST without the CSRF token is refused -----------------------------------------------------------
 
 
-def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(room: Room, page: Any, shot: Any) -> None:
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
+    room: Room, page: Any, shot: Any
+) -> None:
     room.subscribers(1, ["economy"], first_id=7_600_000)
     sign_in(page, room)
     compose(page, "خبر لن يُرسل", topics=("economy",))
@@ -317,7 +325,9 @@ def test_every_page_fits_a_375_px_phone_without_horizontal_scrolling(
         if lang == "en":
             phone.click("a[hreflang=en]")
             expect(phone.locator("html")).to_have_attribute("dir", "ltr")
-        compose(phone, "عنوان طويل جدًا " * 6, topics=("economy", "world"), link="https://example.com/" + "x" * 80)
+        compose(
+            phone, "عنوان طويل جدًا " * 6, topics=("economy", "world"), link="https://example.com/" + "x" * 80
+        )
         for name in ("compose", "history", "sources", "channels", "stats"):
             phone.goto(room.base + f"/console/{name}")
             width = phone.evaluate("document.documentElement.scrollWidth")
