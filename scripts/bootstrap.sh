@@ -22,7 +22,3 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   fi
   echo "$want" > "$stamp"
 fi
-# under CI the browser tests must run: a missing Chromium is a failure, not a skip
-if [ "${CI:-}" = "true" ]; then
-  bash scripts/setup-browser.sh
-fi

@@ -5,8 +5,8 @@
 # Playwright's own browser download (`playwright install`) is never used: it fetches a browser build
 # from outside the package registries. Fonts: Noto (Arabic) and Noto Color Emoji, so screenshots show
 # what editors see. Idempotent: does nothing when all of it is already there.
-# Run by scripts/bootstrap.sh: always under CI=true (.ci/run), else at set-up time when root. By hand:
-# `sudo scripts/setup-browser.sh` (needs root for apt-get).
+# Run by .ci/run (where a missing browser is a failure) and by scripts/bootstrap.sh when it sets up
+# .venv as root (so ./test.sh installs it on a fresh machine). By hand: `sudo scripts/setup-browser.sh`.
 # Without root (and without chromium) it says what to run and returns non-zero.
 set -euo pipefail
 if [ -x /usr/bin/chromium ] && { [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ "$(id -u)" != "0" ]; }; then

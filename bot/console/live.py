@@ -9,7 +9,8 @@ Design and invariants
   the ETA is remaining / rate, worded by the same duration formatter.
 * An event is written only when something changed, plus a comment every :data:`KEEPALIVE` seconds
   so proxies keep the stream open. The stream ends with an ``event: done`` once the operation is
-  finished, when the client goes away, or after :data:`MAX_STREAM_SECONDS`.
+  finished, when the client goes away, when the server shuts down, or after
+  :data:`MAX_STREAM_SECONDS`.
 * The session and the editor are re-checked on every round: a removed editor's stream stops.
 * No transaction is held between rounds; the loop sleeps on the real event loop (the clock only
   dates the samples).
@@ -105,7 +106,7 @@ async def progress_stream(
             if reading.finished:
                 await response.write(b"event: done\ndata: {}\n\n")
                 break
-            if now - started > MAX_STREAM_SECONDS:
+            if now - started > MAX_STREAM_SECONDS or console.closing:
                 break
             await asyncio.sleep(console.live_interval)
     except ConnectionResetError:  # the page went away

@@ -79,6 +79,8 @@ class Console:
     wake: Callable[[], None]
     live_interval: float = 0.25
     """How often the live progress stream reads the outbox (seconds)."""
+    closing: bool = field(init=False, default=False)
+    """Set when the server shuts down: live streams end instead of holding the shutdown up."""
     _env: jinja2.Environment = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +105,10 @@ class Console:
         app.router.add_post(CONSOLE_PATH + "/logout", self._guarded(Console.logout))
         for route in ROUTES:
             app.router.add_route(route.method, CONSOLE_PATH + route.path, self._guarded(route.handler))
+        app.on_shutdown.append(self._shutdown)
+
+    async def _shutdown(self, app: web.Application) -> None:
+        self.closing = True
 
     @property
     def https(self) -> bool:
