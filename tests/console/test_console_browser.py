@@ -11,13 +11,12 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from bot.db.models import Alert, AuditLog, Channel, Source
 from bot.i18n import t
 from bot.services.editors import add_editor, get_editor, remove_editor
-from tests.console.conftest import EDITOR, Room
+from tests.console.harness import EDITOR, Room, expect
 
 pytestmark = pytest.mark.slow
 

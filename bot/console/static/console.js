@@ -2,10 +2,8 @@
 // Plain JavaScript, no dependencies; every page works without it (forms post normally).
 "use strict";
 (function () {
-  function csrf() {
-    var field = document.querySelector('input[name="csrf"]');
-    return field ? field.value : "";
-  }
+  var csrfField = document.querySelector('input[name="csrf"]');
+  var csrf = csrfField ? csrfField.value : "";  // read once: the session's token for this page
 
   // --- compose: live preview and audience, from the server's renderer ---------------------------
   var form = document.getElementById("compose-form");
@@ -30,7 +28,7 @@
       fetch(form.dataset.preview, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
         body: JSON.stringify(data)
       }).then(function (response) {
         if (!response.ok) { throw new Error("preview " + response.status); }
