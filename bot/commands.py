@@ -89,6 +89,7 @@ EDITOR_COMMANDS: dict[str, dict[str, str]] = {
     "history": {"ar": "آخر الأخبار المرسلة", "en": "Recent alerts"},
     "stats": {"ar": "إحصاءات الإرسال", "en": "Delivery statistics"},
     "editor": {"ar": "المحررون: add | remove | list", "en": "Editors: add | remove | list"},
+    "console": {"ar": "رابط الدخول إلى لوحة المحررين", "en": "Sign-in link to the editors' console"},
 }
 
 

@@ -31,6 +31,7 @@ from bot.console.chart import deliveries_svg
 from bot.console.live import progress_stream
 from bot.console.readmodels import channels, deliveries_per_hour
 from bot.console.web import Console, Route
+from bot.db.models import Alert
 from bot.delivery.render import MAX_HEADLINE, render_alert
 from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
@@ -288,8 +289,6 @@ async def alert_page(console: Console, request: web.Request, signed: SignedIn) -
 
 
 async def _correction_text(session: AsyncSession, alert_id: int) -> str | None:
-    from bot.db.models import Alert
-
     row = await session.get(Alert, alert_id)
     return None if row is None else row.correction_text
 
