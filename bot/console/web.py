@@ -38,7 +38,6 @@ from bot.console.auth import (
     CONSOLE_PATH,
     Refusal,
     SignedIn,
-    base_url,
     check_link,
     csrf_ok,
     end_session,
@@ -314,9 +313,4 @@ class Console:
         return self.secured(response)
 
 
-def console_link_base(settings: Settings) -> str | None:
-    """Where the bot's sign-in links point (see :func:`bot.console.auth.base_url`)."""
-    return base_url(settings)
-
-
-__all__ = ["COOKIE", "LANG_COOKIE", "Console", "Route", "console_link_base"]
+__all__ = ["COOKIE", "LANG_COOKIE", "Console", "Route"]
