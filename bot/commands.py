@@ -90,6 +90,7 @@ EDITOR_COMMANDS: dict[str, dict[str, str]] = {
     "stats": {"ar": "إحصاءات الإرسال", "en": "Delivery statistics"},
     "editor": {"ar": "المحررون: add | remove | list", "en": "Editors: add | remove | list"},
     "channels": {"ar": "القنوات: المواضيع والمستوى", "en": "Channels: topics and level"},
+    "console": {"ar": "رابط الدخول إلى لوحة المحررين", "en": "Sign-in link to the editors' console"},
 }
 
 

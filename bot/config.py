@@ -75,6 +75,11 @@ class ApiSettings(BaseModel):
     cms_token: SecretStr | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    public_url: str | None = Field(
+        None,
+        description="where editors' browsers reach this server (https://… behind a proxy); "
+        "the bot's /console sign-in links point here. Default: http://API__HOST:API__PORT",
+    )
 
 
 class Settings(BaseSettings):

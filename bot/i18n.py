@@ -584,6 +584,163 @@ CATALOGUE.update(
     }
 )
 
+# --- the editors' console in the browser (all keys under "console."; see bot/console) ----------------
+CATALOGUE.update(
+    {
+        "console.link": {
+            "ar": "🔐 رابط الدخول إلى لوحة المحررين (صالح {minutes} دقائق، لمرة واحدة):\n{url}",
+            "en": "🔐 Your sign-in link to the editors' console (valid {minutes} minutes, once):\n{url}",
+        },
+        "console.unavailable": {
+            "ar": "لوحة المحررين غير متاحة: خادم HTTP لا يعمل على عنوان معروف (اضبط API__PUBLIC_URL).",
+            "en": "The editors' console is not available: the HTTP server has no known address "
+            "(set API__PUBLIC_URL).",
+        },
+        "console.title": {"ar": "لوحة المحررين", "en": "Editors' console"},
+        "console.brand": {"ar": "عاجل · لوحة المحررين", "en": "Aajel · Editors' console"},
+        "console.skip": {"ar": "انتقل إلى المحتوى", "en": "Skip to content"},
+        "console.nav.label": {"ar": "أقسام اللوحة", "en": "Console sections"},
+        "console.nav.compose": {"ar": "تنبيه جديد", "en": "New alert"},
+        "console.nav.history": {"ar": "السجل", "en": "History"},
+        "console.nav.sources": {"ar": "المصادر", "en": "Sources"},
+        "console.nav.channels": {"ar": "القنوات والمواضيع", "en": "Channels and topics"},
+        "console.nav.stats": {"ar": "الإحصاءات", "en": "Statistics"},
+        "console.signed_in_as": {"ar": "المحرر: {name}", "en": "Editor: {name}"},
+        "console.signout": {"ar": "تسجيل الخروج", "en": "Sign out"},
+        "console.signin.title": {"ar": "الدخول إلى لوحة المحررين", "en": "Sign in to the editors' console"},
+        "console.signin.how": {
+            "ar": "أرسل الأمر /console إلى البوت في محادثتك الخاصة معه، وسيصلك رابط دخول صالح لخمس دقائق.",
+            "en": "Send /console to the bot in your private chat with it; it answers with a sign-in link "
+            "valid for five minutes.",
+        },
+        "console.signin.confirm": {
+            "ar": "هذا رابط دخول لمرة واحدة. اضغط الزر للدخول من هذا المتصفح.",
+            "en": "This is a one-time sign-in link. Press the button to sign in on this browser.",
+        },
+        "console.signin.button": {"ar": "الدخول", "en": "Sign in"},
+        "console.signin.signed_out": {"ar": "خرجت من اللوحة.", "en": "You are signed out."},
+        "console.refusal.unknown": {
+            "ar": "لم تسجّل الدخول، أو الرابط غير صحيح.",
+            "en": "You are not signed in, or the link is not valid.",
+        },
+        "console.refusal.expired": {
+            "ar": "انتهت صلاحية الرابط أو الجلسة. اطلب رابطًا جديدًا بالأمر /console.",
+            "en": "The link or session has expired. Ask for a new one with /console.",
+        },
+        "console.refusal.used": {
+            "ar": "استُخدم هذا الرابط من قبل. اطلب رابطًا جديدًا بالأمر /console.",
+            "en": "This link was already used. Ask for a new one with /console.",
+        },
+        "console.refusal.not_editor": {
+            "ar": "هذه اللوحة مخصّصة لمحرري غرفة الأخبار فقط.",
+            "en": "This console is for the newsroom's editors only.",
+        },
+        "console.refusal.ended": {
+            "ar": "انتهت الجلسة. اطلب رابطًا جديدًا بالأمر /console.",
+            "en": "The session has ended. Ask for a new link with /console.",
+        },
+        "console.error.title": {"ar": "تعذّر تنفيذ الطلب", "en": "The request was not carried out"},
+        "console.csrf": {
+            "ar": "رُفض الطلب: رمز الحماية مفقود أو غير صحيح. أعد تحميل الصفحة وحاول مجددًا.",
+            "en": "Request refused: the security token is missing or wrong. Reload the page and try again.",
+        },
+        "console.compose.title": {"ar": "تنبيه عاجل جديد", "en": "New urgent alert"},
+        "console.compose.headline": {"ar": "العنوان", "en": "Headline"},
+        "console.compose.headline_hint": {
+            "ar": "سطر واحد، {limit} حرف على الأكثر.",
+            "en": "One line, at most {limit} characters.",
+        },
+        "console.compose.headline_placeholder": {
+            "ar": "(اكتب العنوان لترى المعاينة)",
+            "en": "(type the headline to see the preview)",
+        },
+        "console.compose.details": {"ar": "التفاصيل (اختياري)", "en": "Details (optional)"},
+        "console.compose.link": {"ar": "الرابط (اختياري)", "en": "Link (optional)"},
+        "console.compose.topics": {"ar": "المواضيع", "en": "Topics"},
+        "console.compose.level": {"ar": "المستوى", "en": "Level"},
+        "console.compose.review": {"ar": "مراجعة وإرسال", "en": "Review and send"},
+        "console.compose.preview": {"ar": "المعاينة", "en": "Preview"},
+        "console.compose.audience": {"ar": "عدد المستلمين الآن:", "en": "Recipients right now:"},
+        "console.compose.confirm_title": {"ar": "تأكيد الإرسال", "en": "Confirm sending"},
+        "console.compose.confirm_text": {
+            "ar": "سيُرسل هذا التنبيه فورًا إلى {count} مستلم. هل أنت متأكد؟",
+            "en": "This alert goes out at once to {count} recipients. Are you sure?",
+        },
+        "console.compose.confirm_button": {"ar": "نعم، أرسل الآن", "en": "Yes, send now"},
+        "console.compose.keep_editing": {"ar": "متابعة التحرير", "en": "Keep editing"},
+        "console.alert.title": {"ar": "التنبيه #{id}", "en": "Alert #{id}"},
+        "console.alert.state.active": {"ar": "مُرسل", "en": "Sent"},
+        "console.alert.state.corrected": {"ar": "مُصحَّح", "en": "Corrected"},
+        "console.alert.state.retracted": {"ar": "مسحوب", "en": "Retracted"},
+        "console.alert.message": {"ar": "الرسالة كما أُرسلت", "en": "The message as sent"},
+        "console.alert.corrected_to": {"ar": "التصحيح:", "en": "Corrected to:"},
+        "console.alert.change": {"ar": "تصحيح أو سحب", "en": "Correct or retract"},
+        "console.alert.correct_label": {"ar": "العنوان المصحَّح", "en": "Corrected headline"},
+        "console.alert.correct": {"ar": "تصحيح في كل مكان", "en": "Correct everywhere"},
+        "console.alert.retract": {"ar": "سحب التنبيه", "en": "Retract the alert"},
+        "console.alert.retract_confirm": {
+            "ar": "سحب هذا التنبيه من كل المحادثات؟",
+            "en": "Retract this alert from every chat?",
+        },
+        "console.progress.send": {"ar": "تقدّم الإرسال", "en": "Sending progress"},
+        "console.progress.correct": {"ar": "تقدّم التصحيح", "en": "Correction progress"},
+        "console.progress.retract": {"ar": "تقدّم السحب", "en": "Retraction progress"},
+        "console.progress.sent": {"ar": "أُنجز", "en": "Done"},
+        "console.progress.failed": {"ar": "فشل", "en": "Failed"},
+        "console.progress.remaining": {"ar": "متبقٍ", "en": "Remaining"},
+        "console.progress.rate": {"ar": "المعدل", "en": "Rate"},
+        "console.progress.rate_value": {"ar": "{rate} رسالة/ث", "en": "{rate}/s"},
+        "console.progress.eta": {"ar": "الوقت المتبقي", "en": "Time left"},
+        "console.progress.percent": {"ar": "النسبة", "en": "Progress"},
+        "console.progress.done": {"ar": "اكتمل.", "en": "Finished."},
+        "console.history.when": {"ar": "الوقت", "en": "When"},
+        "console.history.headline": {"ar": "العنوان", "en": "Headline"},
+        "console.history.state": {"ar": "الحالة", "en": "State"},
+        "console.history.counts": {"ar": "التسليم", "en": "Deliveries"},
+        "console.history.by": {"ar": "المُرسِل", "en": "Sent by"},
+        "console.sources.none": {"ar": "لا توجد مصادر.", "en": "There are no sources."},
+        "console.sources.name": {"ar": "المصدر", "en": "Source"},
+        "console.sources.health": {"ar": "الحالة", "en": "Health"},
+        "console.sources.last_success": {"ar": "آخر نجاح", "en": "Last success"},
+        "console.sources.last_error": {"ar": "آخر خطأ", "en": "Last error"},
+        "console.sources.next_poll": {"ar": "الجلب التالي", "en": "Next poll"},
+        "console.sources.action": {"ar": "إجراء", "en": "Action"},
+        "console.sources.disabled": {"ar": "⏸ معطّل", "en": "⏸ Disabled"},
+        "console.sources.healthy": {"ar": "يعمل", "en": "Healthy"},
+        "console.sources.unhealthy": {
+            "ar": "متعثّر ({failures} إخفاقات)",
+            "en": "Failing ({failures} failures)",
+        },
+        "console.sources.now": {"ar": "الآن", "en": "now"},
+        "console.sources.enable": {"ar": "تفعيل", "en": "Enable"},
+        "console.sources.disable": {"ar": "تعطيل", "en": "Disable"},
+        "console.sources.enable_named": {"ar": "تفعيل المصدر {name}", "en": "Enable source {name}"},
+        "console.sources.disable_named": {"ar": "تعطيل المصدر {name}", "en": "Disable source {name}"},
+        "console.channels.title": {"ar": "القنوات", "en": "Channels"},
+        "console.channels.none": {"ar": "لا توجد قنوات بعد.", "en": "There are no channels yet."},
+        "console.channels.name": {"ar": "القناة", "en": "Channel"},
+        "console.channels.state": {"ar": "الحالة", "en": "State"},
+        "console.channels.active": {"ar": "نشطة", "en": "Active"},
+        "console.channels.inactive": {"ar": "متوقفة", "en": "Inactive"},
+        "console.channels.topics": {"ar": "المواضيع", "en": "Topics"},
+        "console.stats.per_topic": {"ar": "المشتركون في كل موضوع", "en": "Subscribers per topic"},
+        "console.stats.topic": {"ar": "الموضوع", "en": "Topic"},
+        "console.stats.subscribers": {"ar": "المشتركون", "en": "Subscribers"},
+        "console.stats.channels": {"ar": "القنوات", "en": "Channels"},
+        "console.stats.rates": {"ar": "التسليم خلال 24 ساعة", "en": "Deliveries in the last 24 hours"},
+        "console.stats.sent": {"ar": "أُرسلت", "en": "sent"},
+        "console.stats.failed": {"ar": "فشلت", "en": "failed"},
+        "console.stats.chart_title": {
+            "ar": "الرسائل المرسلة والفاشلة في كل ساعة خلال آخر 24 ساعة",
+            "en": "Messages sent and failed per hour over the last 24 hours",
+        },
+        "console.stats.chart_desc": {
+            "ar": "المجموع: {sent} أُرسلت و{failed} فشلت.",
+            "en": "In total: {sent} sent and {failed} failed.",
+        },
+    }
+)
+
 
 def t(key: str, lang: str, **kwargs: object) -> str:
     """The string ``key`` in ``lang`` (falling back to Arabic), formatted with ``kwargs``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, channels, errors, fallback, latest, settings, start, topics
+from handlers import article, channels, console, errors, fallback, latest, settings, start, topics
 from handlers import editor_alerts as editor_alerts_handlers
 from handlers import editors as editors_handlers
 from handlers.editor_gate import EditorGate
@@ -40,8 +40,8 @@ def get_routers() -> list[Router]:
 
 
 def editors_router() -> Router:
-    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, /channels, draft buttons
-    and text.
+    """Editors only: /alert, /correct, /retract, /history, /stats, /editor, /channels, /console, draft
+    buttons and text.
 
     First in line, so an editor's draft text is not taken for subscriber chatter. The gate is an
     *inner* middleware: it runs only for updates these handlers match, refuses (and audits) anyone
@@ -52,6 +52,9 @@ def editors_router() -> Router:
     editors.message.middleware(gate)
     editors.callback_query.middleware(gate)
     editors.include_routers(
-        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router, channels.router))
+        *(
+            _detached(r)
+            for r in (editor_alerts_handlers.router, editors_handlers.router, channels.router, console.router)
+        )
     )
     return editors

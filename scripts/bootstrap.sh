@@ -16,5 +16,9 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip >&2
   .venv/bin/python -m pip install --quiet -e ".[dev]" >&2
+  # the console's browser tests need Debian's Chromium: installed at set-up when we may (root)
+  if [ "$(id -u)" = "0" ] && [ "${CI:-}" != "true" ]; then
+    bash scripts/setup-browser.sh || echo "(browser tests will be skipped: Chromium not installed)" >&2
+  fi
   echo "$want" > "$stamp"
 fi

@@ -79,6 +79,7 @@ from bot.api.observe import refresh_gauges
 from bot.api.openapi import Operation, Response, build_document
 from bot.clock import Clock, as_utc
 from bot.config import Settings
+from bot.console import Console
 from bot.db.models import Topic
 from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
@@ -298,6 +299,8 @@ class ApiServer:
             handlers["telegramWebhook"] = webhook_handler(hook, self._webhook.secret, self.refusals)
         for op in self.operations:
             app.router.add_route(op.method, op.path, _counted(op.operation_id, handlers[op.operation_id]))
+        # the editors' console (HTML pages under /console; see bot/console)
+        Console(self._settings, self._sessionmaker, self._clock, self._wake).register(app)
         return app
 
     async def start(self) -> None:

@@ -623,6 +623,30 @@ class AuditLog(Base):
         return f"AuditLog(id={self.id!r}, action={self.action!r}, result={self.result!r})"
 
 
+class ConsoleSession(Base):
+    """One sign-in to the editors' console: a one-time link, then (once redeemed) a browser session.
+
+    Only SHA-256 hashes of the link token and of the session token are stored, so a copy of the
+    database cannot be used to sign in. See :mod:`bot.console.auth`.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    editor_telegram_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    link_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    session_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"ConsoleSession(id={self.id!r}, editor_telegram_id={self.editor_telegram_id!r})"
+
+
 __all__ = [
     "CHANNEL_MANAGERS",
     "EDIT_STATES",
@@ -637,6 +661,7 @@ __all__ = [
     "Channel",
     "ChoiceString",
     "ConfigState",
+    "ConsoleSession",
     "Delivery",
     "Editor",
     "EnumString",

@@ -5,6 +5,10 @@ feed that publish a new headline every few seconds), the real Aajel bot against 
 simulated subscribers on different topics — then prints, live, what each subscriber receives. One
 subscriber also taps "full article" on her first push, to show the article-on-demand path.
 
+The HTTP server runs too (on a free loopback port): a simulated editor asks the bot for a console
+sign-in link with ``/console``, exactly as a real editor would, and the demo prints the editors'
+console's address and that one-time link (valid 5 minutes) so it can be opened in a browser.
+
 Everything runs on 127.0.0.1 with a throw-away SQLite database; Ctrl-C (or ``--duration``) stops it
 cleanly.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import socket
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -38,6 +44,9 @@ class SimulatedSubscriber:
     seen: set[int] = field(default_factory=set)
 
 
+DEMO_EDITOR = SimulatedSubscriber("هدى", "ar", (), user_id=9_000_001)
+"""The simulated editor (in ``EDITOR_IDS`` for the demo) whose console sign-in link is printed."""
+
 SUBSCRIBERS = (
     SimulatedSubscriber("ليلى", "ar", ("اقتصاد", "سياسة")),
     SimulatedSubscriber("Omar", "en", ("Sports", "World")),
@@ -45,17 +54,39 @@ SUBSCRIBERS = (
 )
 
 
-def demo_settings(base: Settings, *, emulator: EmulatorServer, database: Path, sources: Path) -> Settings:
-    """The user's settings, pointed at the emulator, a temporary database and the sample newsroom."""
+def demo_settings(
+    base: Settings, *, emulator: EmulatorServer, database: Path, sources: Path, port: int = 0
+) -> Settings:
+    """The user's settings, pointed at the emulator, a temporary database and the sample newsroom.
+
+    The HTTP server (CMS API, the editors' console) listens on loopback ``port``; the simulated
+    editor is the demo's only editor.
+    """
     return base.model_copy(
         update={
             "bot_token": None,
             "telegram_api_url": emulator.url,
             "database_url": f"sqlite+aiosqlite:///{database}",
             "sources_file": sources,
+            "editor_ids": [DEMO_EDITOR.user_id],
             "articles": base.articles.model_copy(update={"allow_private_addresses": True}),
+            "api": base.api.model_copy(update={"host": "127.0.0.1", "port": port, "public_url": None}),
         }
     ).model_copy(update={"bot_token": _secret(emulator.token)})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def console_link(tg: EmulatorClient, editor: SimulatedSubscriber) -> str | None:
+    """The simulated editor sends /console; returns the sign-in link from the bot's answer."""
+    await tg.send(editor.user_id, "/console")
+    [answer] = await tg.wait_for_messages(editor.user_id, 1, within=15)
+    found = re.search(r"https?://\S+", answer.text or "")
+    return found.group(0) if found else None
 
 
 def _secret(token: str) -> object:
@@ -110,7 +141,11 @@ async def run_demo(
             sources = Path(tmp) / "sources.toml"
             sources.write_text(newsroom.sources_toml(interval_seconds=2), encoding="utf-8")
             config = demo_settings(
-                settings, emulator=emulator, database=Path(tmp) / "demo.db", sources=sources
+                settings,
+                emulator=emulator,
+                database=Path(tmp) / "demo.db",
+                sources=sources,
+                port=free_port(),
             )
             print(
                 "Aajel demo — OFFLINE (no BOT_TOKEN needed): Telegram is the bundled emulator at "
@@ -121,12 +156,23 @@ async def run_demo(
                 file=out,
                 flush=True,
             )
-            async with Aajel(config) as app, EmulatorClient(emulator.url) as tg:
+            async with Aajel(config, serve_api=True) as app, EmulatorClient(emulator.url) as tg:
+                editor = DEMO_EDITOR
+                await tg.create_user(
+                    editor.name, user_id=editor.user_id, language_code=editor.language, started=True
+                )
                 bot_task = asyncio.create_task(app.run(stop), name="aajel")
                 watcher: asyncio.Task[None] | None = None
                 try:
                     for sub in SUBSCRIBERS:
                         await _subscribe(tg, sub)
+                    link = await console_link(tg, DEMO_EDITOR)
+                    print(
+                        f"editors' console: http://127.0.0.1:{config.api.port}/console — sign in as the "
+                        f"simulated editor {DEMO_EDITOR.name} (one-time link, valid 5 minutes):\n  {link}",
+                        file=out,
+                        flush=True,
+                    )
                     print("subscribers ready; waiting for urgent headlines…", file=out, flush=True)
                     watcher = asyncio.create_task(_watch(tg, SUBSCRIBERS, out), name="watcher")
                     stopper = asyncio.create_task(stop.wait())
