@@ -16,13 +16,9 @@ Rules, first match wins:
 When several stories qualify the most similar wins; on a tie the same source (an update) beats
 another source, then the most recent.
 
-Similarity (:func:`similarity`) is token-based on :func:`bot.news.arabic.normalize` with a light stem
-(:func:`bot.news.arabic.light_stem`), stop words removed, tokens matched fuzzily (edit distance 1 for
-words of 4+ letters, so ``ترمب``/``ترامب`` and ``اسرائيل``/``إسرائيل`` agree), scored as the mean of
-containment (short ticker rewordings drop words) and Dice, and penalised when both headlines carry
-numbers and none is shared (``30%`` vs ``50%`` tariffs are different stories) and again when both
-name countries and none is shared (:mod:`bot.news.places`: Germany vs France conscription). The threshold was tuned
-on ``tests/data/dedup_pairs.tsv``; the test prints precision and recall.
+Same story or not is :func:`bot.news.samestory.compare` (word overlap weighted by informativeness, with
+guards for a different number, place, direction or negation; threshold chosen by cross-validation in
+``bench/pairs.py``). ``aajel news compare`` prints the same comparison with its reasons.
 """
 
 from __future__ import annotations
@@ -37,12 +33,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
-from bot.news.arabic import light_stem, normalize
-from bot.news.places import places
+from bot.news.arabic import is_arabic, normalize
+from bot.news.gazetteer import token_place
+from bot.news.samestory import THRESHOLD, Comparison, compare, features
 
-THRESHOLD = 0.6
-CONTAINMENT_WEIGHT = 0.5
-MISMATCH_PENALTY = 0.6
+__all__ = ["THRESHOLD", "Comparison", "compare", "decide", "similarity"]
 
 # Query parameters that identify a click, not a document.
 _TRACKING_PARAMS = frozenset(
@@ -121,80 +116,11 @@ def title_key(headline: str) -> str:
 
 # ------------------------------------------------------------------------------------------ similarity
 
-_STOP_WORDS = (
-    "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما لا لم لن قد "
-    "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
-    "the a an of to in on for and or at by with from as is are was were be been has have had "
-    "it its this that these those after over into about than but not no new says said amid "
-    "what we know so far how why who will would could can may up out more his her their they he she "
-    "you our your just now also still"
-)
-_STOP = frozenset(normalize(w) for w in _STOP_WORDS.split())
-
-
-@lru_cache(maxsize=32768)
-def _features(headline: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
-    """Distinct stemmed content words, numbers and places of a headline (cached: storage passes the
-    same recent headlines for every candidate of a poll)."""
-    words = [light_stem(t) for t in normalize(headline).split()]
-    words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
-    numbers = frozenset(w for w in words if w.isdigit())
-    return tuple(dict.fromkeys(words)), numbers, places(headline)
-
-
-def _close(a: str, b: str) -> bool:
-    """Equal, or one edit apart for words of 4+ letters (spelling variants, not different words)."""
-    if a == b:
-        return True
-    if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    # one substitution / insertion
-    i = j = edits = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j]:
-            i += 1
-            j += 1
-            continue
-        edits += 1
-        if edits > 1:
-            return False
-        if len(a) == len(b):
-            i += 1
-        j += 1
-    return edits + (len(b) - j) + (len(a) - i) <= 1
-
 
 def similarity(a: str, b: str) -> float:
-    """How likely two headlines tell the same story, in [0, 1] (see module docstring)."""
-    sa, na, pa = _features(a)
-    sb, nb, pb = _features(b)
-    if not sa or not sb:
-        return 0.0
-    # exact matches first (set intersection: cheap), then one-edit spelling variants among the rest
-    set_a, set_b = set(sa), set(sb)
-    matched = len(set_a & set_b)
-    remaining = [w for w in sb if w not in set_a and len(w) >= 4 and not w.isdigit()]
-    if remaining:
-        for word in sa:
-            if word in set_b or len(word) < 4 or word.isdigit():
-                continue
-            for k, other in enumerate(remaining):
-                if _close(word, other):
-                    matched += 1
-                    del remaining[k]
-                    break
-    containment = matched / min(len(sa), len(sb))
-    dice = 2 * matched / (len(sa) + len(sb))
-    score = CONTAINMENT_WEIGHT * containment + (1 - CONTAINMENT_WEIGHT) * dice
-    if min(len(sa), len(sb)) < 3:  # two-word headlines: containment alone says too little
-        score = dice
-    if na and nb and not (na & nb):
-        score *= MISMATCH_PENALTY
-    if pa and pb and not (pa & pb):
-        score *= MISMATCH_PENALTY
-    return round(score, 4)
+    """How likely two headlines tell the same story, in [0, 1]: :func:`bot.news.samestory.compare`'s
+    decision score (0 when a guard fired: a different number, place, direction or negation)."""
+    return compare(a, b).score
 
 
 # ------------------------------------------------------------------------------------------- decisions
@@ -347,14 +273,23 @@ _LONG_VOWELS = str.maketrans("", "", "اوي")
 
 @lru_cache(maxsize=8192)
 def _skeletons(headline: str) -> frozenset[str]:
-    words, _, _ = _features(headline)
+    """Posting keys: every way two words can match in :func:`compare` meets here (coarser is safe,
+    only slower): Arabic stems without long vowels (``ترمب``/``ترامب``), the first five letters of
+    English stems (``resign``/``resignation``, one-edit variants mostly agree there too), and the
+    place a word names (``China``/``Chinese`` → ``@CN``)."""
     out = set()
-    for word in words:
-        if word.isdigit():
-            out.add(word)  # numbers count as matched words in similarity, so they count here too
+    for word in features(headline).words:
+        if word.key[:1].isdigit():
+            out.add(word.key)  # numbers count as matched words in similarity, so they count here too
             continue
-        skeleton = word.translate(_LONG_VOWELS)
-        out.add(skeleton if len(skeleton) >= 2 else word)
+        if is_arabic(word.key):
+            skeleton = word.key.translate(_LONG_VOWELS)
+            out.add(skeleton if len(skeleton) >= 2 else word.key)
+        else:
+            out.add(word.key[:5])
+        place = token_place(word.surface)
+        if place is not None:
+            out.add("@" + place)
     return frozenset(out)
 
 
@@ -389,9 +324,10 @@ def decide(
     for known in nearby:
         if not in_window(known):
             continue
-        score = similarity(candidate.headline, known.headline)
-        if score < threshold:
+        comparison = compare(candidate.headline, known.headline, threshold)
+        if not comparison.same:
             continue
+        score = comparison.score
         rank = (score, 1 if known.source_name == candidate.source_name else 0, as_utc(known.detected_at))
         if best is None or rank > best[:3]:
             best = (*rank, known)

@@ -1,0 +1,350 @@
+"""Same story or not: the pure, explainable comparison of two headlines behind dedup.
+
+:func:`compare` returns a :class:`Comparison`: a score in [0, 1], the verdict at a threshold, and why
+(which words matched, which were left over on each side, which guard fired). :mod:`bot.news.dedup`
+decides with it, and ``aajel news compare`` prints it, so the console shows exactly the poller's
+decision.
+
+**Score.** Headline words are normalised (:func:`bot.news.arabic.normalize`), stemmed lightly
+(:func:`bot.news.lexicon.word_key`), stop words dropped, and matched exactly or, for words of 4+
+letters, one edit apart (``ترمب``/``ترامب``), or related (a country and its adjective, ``China``/
+``Chinese``; an English derivation, ``resigns``/``resignation``). Each word weighs by how *informative* it is: ``wordfreq``'s
+Zipf frequency for the language (``1 + (8 − zipf)^α``): "Venezuela" or "غانتس" count more than "says"
+or "قال". The score mixes weighted containment (short ticker rewordings drop words) and weighted Dice.
+
+**Guards.** Two headlines that share most words are still different stories when they differ in a
+fact. Each guard fires only on what is *left over* on both sides (a detail one side merely omits is
+not a contradiction):
+
+* number — both carry numbers, and each has one the other lacks (digits of any script with their
+  scale, number words, Arabic dual or plural vs singular of one word: ``شرطي``/``شرطيين``);
+* place — both name places (:mod:`bot.news.gazetteer`: countries, big cities, US states), each one
+  that agrees with none of the other's (a city agrees with its country);
+* direction — opposite changes (rise/fall, يرفع/يخفض, win/lose, collapse/resume …,
+  :mod:`bot.news.lexicon`);
+* day — both name a weekday, and no day is shared;
+* negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not.
+
+A guard makes the decision score 0 (the word score is still reported as ``overlap``). Weights and threshold
+are chosen by cross-validation (``python -m bench.pairs``), never on the rows reported.
+
+Invariants: pure (no I/O but reading the libraries' bundled tables once; wordfreq reads its bundled tables, no network), deterministic,
+symmetric in verdict, cached per headline (storage passes the same recent headlines for every
+candidate of a poll).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
+
+from bot.news.arabic import is_arabic, normalize
+from bot.news.gazetteer import Mention, mentions, token_place, unmatched
+from bot.news.lexicon import NEGATIONS, OPPOSITE, SCALES, WEEKDAYS, directions, number_word, word_key
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """The tunable part of the decision. The defaults are chosen by cross-validation on the labelled
+    pairs (``python -m bench.pairs``; docs/dedup.md), never on the rows reported."""
+
+    threshold: float = 0.68
+    containment_weight: float = 0.0
+    weight_power: float = 1.5  # α in 1 + (8 − zipf)^α; 0 weighs every word alike
+
+    def weight(self, zipf: float) -> float:
+        return 1.0 + max(0.0, 8.0 - zipf) ** self.weight_power if self.weight_power else 2.0
+
+
+PARAMS = Params()
+THRESHOLD = PARAMS.threshold
+
+_STOP_WORDS = (
+    "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما قد "
+    "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
+    "the a an of to in on for and or at by with from as is are was were be been has have had "
+    "it its this that these those after over into about than but says said amid "
+    "what we know so far how why who will would could can may out more his her their they he she "
+    "you our your just now also still new"
+)
+_STOP = frozenset(word_key(t) for w in _STOP_WORDS.split() for t in normalize(w).split())
+_ARABIC_PREFIXES = ("وبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال", "و", "ب", "ل", "ف")
+_RAW_WORD = re.compile(r"\w+(?:[.,٫٬]\d+)*", re.UNICODE)
+_DUAL_PLURAL = ("ين", "ان", "ون")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    key: str  # what is compared
+    surface: str  # the normalised token (suffixes kept: the dual guard reads them)
+    zipf: float  # wordfreq Zipf frequency (informativeness: lower is rarer)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What one headline offers to a comparison (cached per headline)."""
+
+    words: tuple[Word, ...]  # distinct keys, stop words dropped
+    numbers: frozenset[float]
+    places: tuple[Mention, ...]
+    negated: bool
+    days: frozenset[int] = frozenset()  # weekdays named (1 = Monday)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(w.key for w in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The decision and its reasons. ``score`` is what the threshold is compared with (0 when a
+    hard guard fired); ``overlap`` the word score before guards."""
+
+    score: float
+    overlap: float
+    same: bool
+    matched: tuple[str, ...]
+    only_a: tuple[str, ...]
+    only_b: tuple[str, ...]
+    guard: str | None = None  # the hard guard that fired, e.g. "number: 2 vs 3"
+
+    @property
+    def reason(self) -> str:
+        """One line: the guard (if any), then what matched and what differed."""
+        parts = []
+        if self.guard:
+            parts.append(f"guard {self.guard}")
+        parts.append(f"overlap {self.overlap:.2f}")
+        parts.append("matched: " + (" ".join(self.matched) or "-"))
+        parts.append("only A: " + (" ".join(self.only_a) or "-"))
+        parts.append("only B: " + (" ".join(self.only_b) or "-"))
+        return "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------- features
+
+
+@lru_cache(maxsize=65536)
+def _zipf(raw: str, arabic: bool) -> float:
+    """How frequent a word is (wordfreq's Zipf scale, 0 = unknown … ~7.7 = "the"). Arabic words are
+    looked up as written and without a clitic prefix (``بالقاهرة`` is as common as ``القاهرة``)."""
+    if not arabic:
+        return float(zipf_frequency(raw.lower(), "en"))
+    best = float(zipf_frequency(raw, "ar"))
+    for prefix in _ARABIC_PREFIXES:
+        if raw.startswith(prefix) and len(raw) - len(prefix) >= 3:
+            rest = raw[len(prefix) :]
+            best = max(best, float(zipf_frequency(rest, "ar")), float(zipf_frequency("ال" + rest, "ar")))
+    return best
+
+
+def _digits(text: str) -> str:
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c for c in text)
+
+
+def _number(raw: str) -> float | None:
+    """``100,000`` → 100000, ``2.5`` → 2.5, ``٣٠`` → 30, ``7th`` → 7; None if no leading digits."""
+    m = re.match(r"\d+(?:[.,٫٬]\d+)*", _digits(raw))
+    if not m:
+        return None
+    text = m.group(0)
+    if re.fullmatch(r"\d{1,3}(?:[,٬]\d{3})+", text):
+        return float(text.replace(",", "").replace("٬", ""))
+    try:
+        return float(text.replace("٫", ".").replace(",", "."))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=32768)
+def features(headline: str) -> Features:
+    """Words, numbers, places and negation of a headline."""
+    raw_words = _RAW_WORD.findall(headline.replace("n't", " not").replace("n’t", " not"))
+    words: dict[str, Word] = {}
+    numbers: set[float] = set()
+    negated = False
+    days: set[int] = set()
+    previous: float | None = None
+    for raw in raw_words:
+        value = _number(raw)
+        tokens = normalize(raw).split()
+        if value is not None:
+            numbers.add(value)
+            previous = value
+            key = f"{value:g}"
+            words.setdefault(key, Word(key, key, 4.0))
+            continue
+        for token in tokens:
+            if token in NEGATIONS:
+                negated = True
+            if token in WEEKDAYS or token[1:] in WEEKDAYS:
+                days.add(WEEKDAYS.get(token) or WEEKDAYS[token[1:]])
+            scale = SCALES.get(token)
+            if scale is not None and previous is not None:
+                numbers.discard(previous)
+                numbers.add(previous * scale)
+                previous = None
+                continue
+            spelled = number_word(token)
+            if spelled is not None:
+                numbers.add(spelled)
+                previous = spelled
+                continue
+            previous = None
+            key = word_key(token)
+            if key in _STOP or (len(key) < 2 and not key.isdigit()) or key in words:
+                continue
+            arabic = is_arabic(token)
+            words[key] = Word(key, token, _zipf(raw if arabic else token, arabic))
+    return Features(tuple(words.values()), frozenset(numbers), mentions(headline), negated, frozenset(days))
+
+
+# ------------------------------------------------------------------------------------------- matching
+
+
+def _close(a: str, b: str) -> bool:
+    """One edit apart, both 4+ letters (spelling variants, not different words)."""
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1 or a.isdigit() or b.isdigit():
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        edits += 1
+        if edits > 1:
+            return False
+        if len(a) == len(b):
+            i += 1
+        j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
+
+
+def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
+    """Pairs of matching words: exact keys first, then one-edit variants among the rest. Direction
+    words and numbers match only exactly (``يرفع``/``يرفض`` are one letter apart)."""
+    by_key = {w.key: w for w in fb.words}
+    pairs = [(w, by_key[w.key]) for w in fa.words if w.key in by_key]
+    used_a = {a.key for a, _ in pairs}
+    rest_b = [w for w in fb.words if w.key not in used_a and not directions(w.key)]
+    for word in fa.words:
+        if word.key in used_a or directions(word.key):
+            continue
+        for k, other in enumerate(rest_b):
+            if _close(word.key, other.key) or _related(word, other):
+                pairs.append((word, other))
+                del rest_b[k]
+                break
+    return pairs
+
+
+def _related(a: Word, b: Word) -> bool:
+    """Different words for one thing: a country and its adjective (``China``/``Chinese``,
+    ``مصر``/``المصرية``), or an English derivation or compound of the same stem
+    (``resigns``/``resignation``, ``quake``/``earthquake``)."""
+    if not is_arabic(a.key) and not is_arabic(b.key) and min(len(a.key), len(b.key)) >= 5:
+        short, long_ = sorted((a.key, b.key), key=len)
+        if long_.endswith(short) or (long_.startswith(short[:-1]) and len(long_) - len(short) <= 5):
+            return True
+    place = token_place(a.surface)
+    return place is not None and place == token_place(b.surface)
+
+
+def _dual_or_plural(x: str, y: str) -> bool:
+    """``y`` is the Arabic dual/plural of singular ``x`` (``شرطي``/``شرطيين``, ``سيارة``/``سيارتين``)."""
+    if not (is_arabic(x) and is_arabic(y)) or len(y) <= len(x):
+        return False
+    for prefix in ("", "ال"):
+        base = x[len(prefix) :] if prefix and x.startswith(prefix) else x
+        other = y[len(prefix) :] if prefix and y.startswith(prefix) else y
+        stems = [base] + ([base[:-1] + "ت"] if base.endswith("ه") else [])
+        if any(other == s + suffix for s in stems for suffix in _DUAL_PLURAL):
+            return True
+    return False
+
+
+def _places(found: list[Mention]) -> str:
+    return " ".join("|".join(sorted(m)) for m in found)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
+def _guard(
+    fa: Features, fb: Features, pairs: list[tuple[Word, Word]], only_a: list[Word], only_b: list[Word]
+) -> str | None:
+    """The first hard guard that fires (see module docstring), as ``"kind: A vs B"``."""
+    only_a_numbers, only_b_numbers = fa.numbers - fb.numbers, fb.numbers - fa.numbers
+    if only_a_numbers and only_b_numbers:
+        a_text = ", ".join(_fmt(v) for v in sorted(only_a_numbers))
+        b_text = ", ".join(_fmt(v) for v in sorted(only_b_numbers))
+        return f"number: {a_text} vs {b_text}"
+    crossed = [(wa, wb) for wa in only_a for wb in only_b]
+    for wa, wb in pairs + crossed:
+        if wa.surface != wb.surface and (
+            _dual_or_plural(wa.surface, wb.surface) or _dual_or_plural(wb.surface, wa.surface)
+        ):
+            return f"number: {wa.surface} vs {wb.surface}"
+    only_a_places, only_b_places = unmatched(fa.places, fb.places), unmatched(fb.places, fa.places)
+    if only_a_places and only_b_places:
+        return f"place: {_places(only_a_places)} vs {_places(only_b_places)}"
+    keys_a, keys_b = fa.keys, fb.keys
+    for wa in fa.words:
+        if wa.key in keys_b:
+            continue
+        for cls in directions(wa.key):
+            for wb in fb.words:
+                if wb.key not in keys_a and OPPOSITE[cls] & directions(wb.key):
+                    return f"direction: {wa.surface} vs {wb.surface}"
+    if fa.days and fb.days and fa.days.isdisjoint(fb.days):
+        return "day: different weekdays"
+    if fa.negated != fb.negated:
+        return "negation: " + ("A" if fa.negated else "B") + " negates"
+    return None
+
+
+def compare(a: str, b: str, threshold: float | None = None, params: Params = PARAMS) -> Comparison:
+    """Compare two headlines (see module docstring): same story iff ``score >= threshold``
+    (default: ``params.threshold``)."""
+    limit = params.threshold if threshold is None else threshold
+    fa, fb = features(a), features(b)
+    if not fa.words or not fb.words:
+        return Comparison(
+            0.0, 0.0, False, (), tuple(w.surface for w in fa.words), tuple(w.surface for w in fb.words)
+        )
+    pairs = _match(fa, fb)
+    matched_a = {wa.key for wa, _ in pairs}
+    matched_b = {wb.key for _, wb in pairs}
+    only_a = [w for w in fa.words if w.key not in matched_a]
+    only_b = [w for w in fb.words if w.key not in matched_b]
+    weight = params.weight
+    total_a = sum(weight(w.zipf) for w in fa.words)
+    total_b = sum(weight(w.zipf) for w in fb.words)
+    shared = sum((weight(wa.zipf) + weight(wb.zipf)) / 2 for wa, wb in pairs)
+    containment = shared / min(total_a, total_b)
+    dice = 2 * shared / (total_a + total_b)
+    overlap = params.containment_weight * containment + (1 - params.containment_weight) * dice
+    if min(len(fa.words), len(fb.words)) < 3:  # two-word headlines: containment alone says too little
+        overlap = dice
+    overlap = round(min(overlap, 1.0), 4)
+    guard = _guard(fa, fb, pairs, only_a, only_b)
+    score = 0.0 if guard else overlap
+    return Comparison(
+        score=score,
+        overlap=overlap,
+        same=score >= limit,
+        matched=tuple(
+            wa.surface if wa.surface == wb.surface else f"{wa.surface}~{wb.surface}" for wa, wb in pairs
+        ),
+        only_a=tuple(w.surface for w in only_a),
+        only_b=tuple(w.surface for w in only_b),
+        guard=guard,
+    )
