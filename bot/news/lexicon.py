@@ -30,7 +30,10 @@ def english_stem(word: str) -> str:
                 return word
             if suffix == "es" and not word.endswith(("shes", "ches", "xes", "sses", "zes")):
                 continue
-            return word[: -len(suffix)] + keep
+            stem = word[: -len(suffix)] + keep
+            if suffix in ("ed", "ing") and len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "lsfz":
+                stem = stem[:-1]  # acquitted → acquit, planned → plan
+            return stem
     return word
 
 
@@ -50,15 +53,15 @@ def _keys(words: str) -> frozenset[str]:
 _NUMBER_WORDS: dict[str, float] = {}
 for _value, _forms in (
     (1, "one واحد واحدة"),
-    (2, "two اثنان اثنين اثنتان اثنتين"),
-    (3, "three ثلاث ثلاثة"),
-    (4, "four أربع أربعة"),
-    (5, "five خمس خمسة"),
-    (6, "six ست ستة"),
-    (7, "seven سبع سبعة"),
-    (8, "eight ثماني ثمانية ثمان"),
-    (9, "nine تسع تسعة"),
-    (10, "ten عشر عشرة"),
+    (2, "two اثنان اثنين اثنتان اثنتين second ثاني ثانيا ثانية"),
+    (3, "three ثلاث ثلاثة third ثالث ثالثا ثالثة"),
+    (4, "four أربع أربعة fourth رابع رابعا رابعة"),
+    (5, "five خمس خمسة fifth خامس خامسا خامسة"),
+    (6, "six ست ستة sixth سادس سادسا سادسة"),
+    (7, "seven سبع سبعة seventh سابع سابعا سابعة"),
+    (8, "eight ثماني ثمانية ثمان eighth ثامن ثامنا ثامنة"),
+    (9, "nine تسع تسعة ninth تاسع تاسعا تاسعة"),
+    (10, "ten عشر عشرة tenth عاشر عاشرا عاشرة"),
     (11, "eleven"),
     (12, "twelve dozen"),
     (13, "thirteen"),
@@ -77,9 +80,13 @@ for _value, _forms in (
     (80, "eighty ثمانون ثمانين"),
     (90, "ninety تسعون تسعين"),
     (100, "hundred مئة مائة"),
+    (200, "مئتين مائتين مئتي مائتي مئتا"),
     (1000, "thousand ألف"),
+    (2000, "ألفين ألفي ألفا"),
     (1e6, "million مليون"),
+    (2e6, "مليونين مليوني مليونا"),
     (1e9, "billion مليار"),
+    (2e9, "مليارين مليارا مليارى"),
 ):
     for _form in _forms.split():
         _NUMBER_WORDS[normalize(_form)] = float(_value)
@@ -147,6 +154,8 @@ _DIRECTIONS: dict[str, str] = {
     "acquit": "acquit تبرئه برا يبرئ تبرئ",
     "convict": "convict ادانه ادان يدين تدين",
     "extend": "extend continue maintain تمديد مدد يمدد تمدد",
+    "enter": "enter admit دخول دخل يدخل تدخل",
+    "leave": "leave discharge مغادره غادر يغادر تغادر",
 }
 OPPOSITE: dict[str, frozenset[str]] = {}
 for _a, _b in (
@@ -160,6 +169,7 @@ for _a, _b in (
     ("open", "close"),
     ("acquit", "convict"),
     ("extend", "lift"),
+    ("enter", "leave"),
 ):
     OPPOSITE[_a] = OPPOSITE.get(_a, frozenset()) | {_b}
     OPPOSITE[_b] = OPPOSITE.get(_b, frozenset()) | {_a}
@@ -172,7 +182,9 @@ for _cls, _words in _DIRECTIONS.items():
 # ------------------------------------------------------------------------------------------- negation
 
 NEGATIONS: frozenset[str] = frozenset(
-    normalize(w) for w in ("not", "no", "never", "nor", "cannot", "لا", "لن", "لم", "ليس", "ليست", "عدم")
+    normalize(w)
+    for w in ("not", "no", "never", "nor", "cannot", "deny", "denies", "denied", "لا", "لن", "لم", "ليس")
+    + ("ليست", "عدم", "ينفي", "تنفي", "نفى", "نفي")
 )
 
 

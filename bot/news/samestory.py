@@ -44,7 +44,16 @@ from wordfreq import zipf_frequency
 
 from bot.news.arabic import is_arabic, normalize
 from bot.news.gazetteer import Mention, mentions, token_place, unmatched
-from bot.news.lexicon import NEGATIONS, OPPOSITE, SCALES, WEEKDAYS, directions, number_word, word_key
+from bot.news.lexicon import (
+    NEGATIONS,
+    OPPOSITE,
+    SCALES,
+    WEEKDAYS,
+    directions,
+    english_stem,
+    number_word,
+    word_key,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +61,10 @@ class Params:
     """The tunable part of the decision. The defaults are chosen by cross-validation on the labelled
     pairs (``python -m bench.pairs``; docs/dedup.md), never on the rows reported."""
 
-    threshold: float = 0.68
+    threshold: float = 0.51
     containment_weight: float = 0.0
-    weight_power: float = 1.5  # α in 1 + (8 − zipf)^α; 0 weighs every word alike
+    weight_power: float = 1.0  # α in 1 + (8 − zipf)^α; 0 weighs every word alike
+    swap_factor: float = 0.5  # score factor when a name-like word is swapped for another in one slot
 
     def weight(self, zipf: float) -> float:
         return 1.0 + max(0.0, 8.0 - zipf) ** self.weight_power if self.weight_power else 2.0
@@ -66,6 +76,7 @@ THRESHOLD = PARAMS.threshold
 _STOP_WORDS = (
     "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما قد "
     "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
+    "بسبب جراء إثر اثر عقب وسط رغم لدى لدي "
     "the a an of to in on for and or at by with from as is are was were be been has have had "
     "it its this that these those after over into about than but says said amid "
     "what we know so far how why who will would could can may out more his her their they he she "
@@ -82,6 +93,11 @@ class Word:
     key: str  # what is compared
     surface: str  # the normalised token (suffixes kept: the dual guard reads them)
     zipf: float  # wordfreq Zipf frequency (informativeness: lower is rarer)
+    entity: bool = False  # looks like a name or a noun, not a verb (see _entity_like)
+    arabic: bool = False
+    place: str | None = None  # the place the word names or describes (gazetteer code)
+    loose: bool = False  # may match a different key (one edit, related): not a number or direction
+    singulars: frozenset[str] = frozenset()  # Arabic: what this word is the dual/plural of
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,7 @@ class Comparison:
     only_a: tuple[str, ...]
     only_b: tuple[str, ...]
     guard: str | None = None  # the hard guard that fired, e.g. "number: 2 vs 3"
+    swap: str | None = None  # a name-like word swapped for another in the same slot, e.g. "حماس vs اسراييل"
 
     @property
     def reason(self) -> str:
@@ -118,6 +135,8 @@ class Comparison:
         parts = []
         if self.guard:
             parts.append(f"guard {self.guard}")
+        if self.swap:
+            parts.append(f"swapped {self.swap}")
         parts.append(f"overlap {self.overlap:.2f}")
         parts.append("matched: " + (" ".join(self.matched) or "-"))
         parts.append("only A: " + (" ".join(self.only_a) or "-"))
@@ -160,6 +179,22 @@ def _number(raw: str) -> float | None:
         return None
 
 
+_VERB_PREFIXES = ("ي", "ت", "ن")
+_SWAP_WORDS = 3
+
+
+def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
+    """Could this word be who or what a story is about, rather than what happened? Arabic headlines
+    carry their verb in the imperfect (``يقيل``, ``تدرس``: a ي/ت/ن prefix), English ones inflect it
+    (``wins``, ``defected``) and capitalise names. Crude on purpose: it only decides whether a
+    one-for-one swap of words looks like a different actor (penalised) or a reworded verb (not)."""
+    if directions(key) or key[:1].isdigit():
+        return False
+    if arabic:
+        return not (token.startswith(_VERB_PREFIXES) and len(token) >= 4)
+    return raw[:1].isupper() and english_stem(token) == token
+
+
 @lru_cache(maxsize=32768)
 def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
@@ -199,7 +234,16 @@ def features(headline: str) -> Features:
             if key in _STOP or (len(key) < 2 and not key.isdigit()) or key in words:
                 continue
             arabic = is_arabic(token)
-            words[key] = Word(key, token, _zipf(raw if arabic else token, arabic))
+            words[key] = Word(
+                key,
+                token,
+                _zipf(raw if arabic else token, arabic),
+                entity=_entity_like(raw, token, key, arabic),
+                arabic=arabic,
+                place=token_place(token),
+                loose=not directions(key),
+                singulars=_singulars(token) if arabic else frozenset(),
+            )
     return Features(tuple(words.values()), frozenset(numbers), mentions(headline), negated, frozenset(days))
 
 
@@ -233,9 +277,11 @@ def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
     by_key = {w.key: w for w in fb.words}
     pairs = [(w, by_key[w.key]) for w in fa.words if w.key in by_key]
     used_a = {a.key for a, _ in pairs}
-    rest_b = [w for w in fb.words if w.key not in used_a and not directions(w.key)]
+    rest_b = [w for w in fb.words if w.key not in used_a and w.loose]
+    if not rest_b:
+        return pairs
     for word in fa.words:
-        if word.key in used_a or directions(word.key):
+        if word.key in used_a or not word.loose:
             continue
         for k, other in enumerate(rest_b):
             if _close(word.key, other.key) or _related(word, other):
@@ -249,29 +295,80 @@ def _related(a: Word, b: Word) -> bool:
     """Different words for one thing: a country and its adjective (``China``/``Chinese``,
     ``مصر``/``المصرية``), or an English derivation or compound of the same stem
     (``resigns``/``resignation``, ``quake``/``earthquake``)."""
-    if not is_arabic(a.key) and not is_arabic(b.key) and min(len(a.key), len(b.key)) >= 5:
-        short, long_ = sorted((a.key, b.key), key=len)
-        if long_.endswith(short) or (long_.startswith(short[:-1]) and len(long_) - len(short) <= 5):
-            return True
-    place = token_place(a.surface)
-    return place is not None and place == token_place(b.surface)
-
-
-def _dual_or_plural(x: str, y: str) -> bool:
-    """``y`` is the Arabic dual/plural of singular ``x`` (``شرطي``/``شرطيين``, ``سيارة``/``سيارتين``)."""
-    if not (is_arabic(x) and is_arabic(y)) or len(y) <= len(x):
-        return False
-    for prefix in ("", "ال"):
-        base = x[len(prefix) :] if prefix and x.startswith(prefix) else x
-        other = y[len(prefix) :] if prefix and y.startswith(prefix) else y
-        stems = [base] + ([base[:-1] + "ت"] if base.endswith("ه") else [])
-        if any(other == s + suffix for s in stems for suffix in _DUAL_PLURAL):
-            return True
+    if a.place is not None and a.place == b.place:
+        return True
+    if not a.arabic and not b.arabic and min(len(a.key), len(b.key)) >= 5:
+        short, long_ = (a.key, b.key) if len(a.key) <= len(b.key) else (b.key, a.key)
+        return long_.endswith(short) or (long_.startswith(short[:-1]) and len(long_) - len(short) <= 5)
     return False
+
+
+def _singulars(token: str) -> frozenset[str]:
+    """The singulars an Arabic word may be the dual or plural of (``شرطيين`` → ``شرطي``,
+    ``سيارتين`` → ``سياره``), with and without the article."""
+    out = set()
+    bare = token[2:] if token.startswith("ال") else token
+    for suffix in _DUAL_PLURAL:
+        if bare.endswith(suffix) and len(bare) - len(suffix) >= 3:
+            stem = bare[: -len(suffix)]
+            out.add(stem)
+            if stem.endswith("ت"):
+                out.add(stem[:-1] + "ه")
+    return frozenset(out)
+
+
+def _dual_or_plural(x: Word, y: Word) -> bool:
+    """``y`` is the Arabic dual/plural of singular ``x`` (``شرطي``/``شرطيين``, ``سيارة``/``سيارتين``)."""
+    if not y.singulars or x.surface == y.surface:
+        return False
+    bare = x.surface[2:] if x.surface.startswith("ال") else x.surface
+    return bare in y.singulars and not x.singulars
 
 
 def _places(found: list[Mention]) -> str:
     return " ".join("|".join(sorted(m)) for m in found)
+
+
+def _slots(words: tuple[Word, ...], anchor: dict[str, int]) -> dict[tuple[int, int], list[Word]]:
+    """Runs of unmatched words keyed by the matched words around them (-1: start, -2: end)."""
+    runs: dict[tuple[int, int], list[Word]] = {}
+    left, run = -1, []
+    for word in words:
+        if word.key in anchor:
+            if run:
+                runs[(left, anchor[word.key])] = run
+            left, run = anchor[word.key], []
+        else:
+            run.append(word)
+    if run:
+        runs[(left, -2)] = run
+    return runs
+
+
+def _abbreviates(short: list[Word], long_: list[Word]) -> bool:
+    """``short`` is one word made of ``long_``'s initials (``ge`` / ``general electric``)."""
+    return len(short) == 1 and len(long_) > 1 and short[0].surface == "".join(w.surface[0] for w in long_)
+
+
+def _swap(fa: Features, fb: Features, pairs: list[tuple[Word, Word]]) -> str | None:
+    """A minimal pair: the headlines differ only in one slot, where A has a name-like word and B
+    another ("حماس ترحب بالقرار" / "إسرائيل ترحب بالقرار": a different actor), not a reworded verb
+    ("تفكر"/"تدرس"). Rewordings of one story usually differ in several places, so a single
+    swapped slot of at most :data:`_SWAP_WORDS` words a side is what marks a different actor."""
+    if not pairs:
+        return None
+    runs_a = _slots(fa.words, {wa.key: i for i, (wa, _) in enumerate(pairs)})
+    runs_b = _slots(fb.words, {wb.key: i for i, (_, wb) in enumerate(pairs)})
+    if len(runs_a) != 1 or len(runs_b) != 1:
+        return None
+    (slot, run_a), (slot_b, run_b) = next(iter(runs_a.items())), next(iter(runs_b.items()))
+    if slot != slot_b or len(run_a) > _SWAP_WORDS or len(run_b) > _SWAP_WORDS:
+        return None
+    if any(w.place for w in (*run_a, *run_b)) or _abbreviates(run_a, run_b) or _abbreviates(run_b, run_a):
+        return None  # places have their own guard; "GE" is "General Electric"
+    if any(w.entity for w in run_a) and any(w.entity for w in run_b):
+        return f"{' '.join(w.surface for w in run_a)} vs {' '.join(w.surface for w in run_b)}"
+    return None
 
 
 def _fmt(value: float) -> str:
@@ -289,9 +386,7 @@ def _guard(
         return f"number: {a_text} vs {b_text}"
     crossed = [(wa, wb) for wa in only_a for wb in only_b]
     for wa, wb in pairs + crossed:
-        if wa.surface != wb.surface and (
-            _dual_or_plural(wa.surface, wb.surface) or _dual_or_plural(wb.surface, wa.surface)
-        ):
+        if _dual_or_plural(wa, wb) or _dual_or_plural(wb, wa):
             return f"number: {wa.surface} vs {wb.surface}"
     only_a_places, only_b_places = unmatched(fa.places, fb.places), unmatched(fb.places, fa.places)
     if only_a_places and only_b_places:
@@ -336,7 +431,10 @@ def compare(a: str, b: str, threshold: float | None = None, params: Params = PAR
         overlap = dice
     overlap = round(min(overlap, 1.0), 4)
     guard = _guard(fa, fb, pairs, only_a, only_b)
+    swap = _swap(fa, fb, pairs)
     score = 0.0 if guard else overlap
+    if swap and not guard:
+        score = round(score * params.swap_factor, 4)
     return Comparison(
         score=score,
         overlap=overlap,
@@ -347,4 +445,5 @@ def compare(a: str, b: str, threshold: float | None = None, params: Params = PAR
         only_a=tuple(w.surface for w in only_a),
         only_b=tuple(w.surface for w in only_b),
         guard=guard,
+        swap=swap,
     )
