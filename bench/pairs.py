@@ -217,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gold = [p.label for p in pairs]
 
     rows = []
-    for name in sorted({p.dataset for p in pairs}) + ["all/ar", "all/en"]:
+    for name in [*sorted({p.dataset for p in pairs}), "all/ar", "all/en"]:
         if name.startswith("all/"):
             idx = [i for i, p in enumerate(pairs) if p.lang == name[4:]]
         else:

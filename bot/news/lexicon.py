@@ -181,11 +181,8 @@ for _cls, _words in _DIRECTIONS.items():
 
 # ------------------------------------------------------------------------------------------- negation
 
-NEGATIONS: frozenset[str] = frozenset(
-    normalize(w)
-    for w in ("not", "no", "never", "nor", "cannot", "deny", "denies", "denied", "لا", "لن", "لم", "ليس")
-    + ("ليست", "عدم", "ينفي", "تنفي", "نفى", "نفي")
-)
+_NEGATION_WORDS = "not no never nor cannot deny denies denied لا لن لم ليس ليست عدم ينفي تنفي نفى نفي"
+NEGATIONS: frozenset[str] = frozenset(normalize(w) for w in _NEGATION_WORDS.split(" "))
 
 
 @lru_cache(maxsize=4096)

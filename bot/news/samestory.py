@@ -332,7 +332,8 @@ def _places(found: list[Mention]) -> str:
 def _slots(words: tuple[Word, ...], anchor: dict[str, int]) -> dict[tuple[int, int], list[Word]]:
     """Runs of unmatched words keyed by the matched words around them (-1: start, -2: end)."""
     runs: dict[tuple[int, int], list[Word]] = {}
-    left, run = -1, []
+    left = -1
+    run: list[Word] = []
     for word in words:
         if word.key in anchor:
             if run:
