@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
 from bot.news.arabic import normalize
-from bot.news.samestory import THRESHOLD, Comparison, compare, features
+from bot.news.samestory import PARAMS, THRESHOLD, Comparison, compare, features, match_keys, score_bound
 
 __all__ = ["THRESHOLD", "Comparison", "compare", "decide", "similarity"]
 
@@ -187,11 +187,10 @@ class StoryIndex:
 
     Why: a deployment keeps tens of thousands of stories inside the window; comparing every candidate
     with every one of them (similarity is the costly part) made a 20-item baseline take seconds. The
-    index answers "seen" by dictionary lookups and offers for similarity only stories that share at
-    least one content word *skeleton* (the stemmed word without the long vowels ``ا و ي``, so the
-    spelling variants the fuzzy matcher accepts — ``ترمب``/``ترامب`` — meet here too). A pair that
-    shares no content word cannot reach the threshold, so decisions do not change (a test checks it
-    on the labelled pairs).
+    index answers "seen" by dictionary lookups and offers for comparison only stories whose best-case
+    score could reach the threshold (:meth:`similar_candidates`): words are posted under every key
+    through which the matcher can pair them (:func:`bot.news.samestory.match_keys`), so the best case
+    is a true upper bound and decisions do not change (tests check it on every labelled pair).
     """
 
     def __init__(self, stories: Iterable[KnownStory] = ()) -> None:
@@ -199,8 +198,8 @@ class StoryIndex:
         self._guid: dict[tuple[str, str], KnownStory] = {}
         self._url: dict[tuple[str, str], KnownStory] = {}
         self._title: dict[tuple[str, str], list[KnownStory]] = {}
-        self._postings: dict[str, set[int]] = {}
-        self._width: dict[int, int] = {}  # distinct word keys per story
+        self._postings: dict[str, dict[int, float]] = {}  # key → story id → its heaviest word's weight
+        self._totals: dict[int, tuple[float, int]] = {}  # story id → (total word weight, words)
         for story in stories:
             self.add(story)
 
@@ -223,10 +222,13 @@ class StoryIndex:
         self._post(story)
 
     def _post(self, story: KnownStory) -> None:
-        keys = _skeletons(story.headline)
-        self._width[story.id] = len(keys)
-        for key in keys:
-            self._postings.setdefault(key, set()).add(story.id)
+        words, total, count = _posting(story.headline)
+        self._totals[story.id] = (total, count)
+        for keys, weight in words:
+            for key in keys:
+                posting = self._postings.setdefault(key, {})
+                if weight > posting.get(story.id, 0.0):
+                    posting[story.id] = weight
 
     def replace(self, story: KnownStory) -> None:
         """Swap in a revised story (same id: a new headline); exact keys keep pointing at it."""
@@ -234,8 +236,9 @@ class StoryIndex:
         if old is not None:
             bucket = self._title.get((old.source_name, old.title_key), [])
             self._title[(old.source_name, old.title_key)] = [k for k in bucket if k.id != old.id]
-            for key in _skeletons(old.headline):
-                self._postings.get(key, set()).discard(old.id)
+            for keys, _weight in _posting(old.headline)[0]:
+                for key in keys:
+                    self._postings.get(key, {}).pop(old.id, None)
             for index in (self._guid, self._url):
                 for k, v in list(index.items()):
                     if v.id == old.id:
@@ -255,40 +258,36 @@ class StoryIndex:
     def same_title(self, candidate: Candidate) -> list[KnownStory]:
         return self._title.get((candidate.source_name, candidate.title_key), [])
 
-    def similar_candidates(self, headline: str) -> list[KnownStory]:
-        """Stories that could reach the threshold: sharing two content words, or one when either
-        headline has fewer than three (with three or more, one shared word scores at most 1/3)."""
-        keys = _skeletons(headline)
-        shared: dict[int, int] = {}
-        for key in keys:
-            for story_id in self._postings.get(key, ()):
-                shared[story_id] = shared.get(story_id, 0) + 1
-        short = len(keys) < 3
-        return [self._stories[i] for i in sorted(shared) if shared[i] >= 2 or short or self._width[i] < 3]
-
-
-_LONG_VOWELS = str.maketrans("", "", "اوي")
+    def similar_candidates(self, headline: str, threshold: float = THRESHOLD) -> list[KnownStory]:
+        """Stories whose score with ``headline`` could reach ``threshold``: each word of the headline
+        is paired, through the posting keys it shares with a story, with that story's heaviest such
+        word; if even that best case (:func:`bot.news.samestory.score_bound`) stays below the
+        threshold, :func:`compare` cannot reach it and the story is skipped."""
+        words, total, count = _posting(headline)
+        reach: dict[int, float] = {}
+        for keys, weight in words:
+            best: dict[int, float] = {}
+            for key in keys:
+                for story_id, other in self._postings.get(key, {}).items():
+                    if other > best.get(story_id, 0.0):
+                        best[story_id] = other
+            for story_id, other in best.items():
+                reach[story_id] = reach.get(story_id, 0.0) + (weight + other) / 2
+        out = []
+        for story_id in sorted(reach):
+            other_total, other_count = self._totals[story_id]
+            if score_bound(reach[story_id], total, other_total, count, other_count, PARAMS) >= threshold:
+                out.append(self._stories[story_id])
+        return out
 
 
 @lru_cache(maxsize=8192)
-def _skeletons(headline: str) -> frozenset[str]:
-    """Posting keys: every way two words can match in :func:`compare` meets here (coarser is safe,
-    only slower): Arabic stems without long vowels (``ترمب``/``ترامب``), the first five letters of
-    English stems (``resign``/``resignation``, one-edit variants mostly agree there too), and the
-    place a word names (``China``/``Chinese`` → ``@CN``)."""
-    out = set()
-    for word in features(headline).words:
-        if word.key[:1].isdigit():
-            out.add(word.key)  # numbers count as matched words in similarity, so they count here too
-            continue
-        if word.place is not None:
-            out.add("@" + word.place)  # one key per word: two shared keys mean two shared words
-        elif word.arabic:
-            skeleton = word.key.translate(_LONG_VOWELS)
-            out.add(skeleton if len(skeleton) >= 2 else word.key)
-        else:
-            out.add(word.key[:5])
-    return frozenset(out)
+def _posting(headline: str) -> tuple[tuple[tuple[frozenset[str], float], ...], float, int]:
+    """Per word, its match keys (:func:`bot.news.samestory.match_keys`) and weight; the total weight;
+    the number of words."""
+    words = features(headline).words
+    out = tuple((match_keys(w), PARAMS.weight(w.zipf)) for w in words)
+    return out, sum(weight for _, weight in out), len(words)
 
 
 def decide(
@@ -318,7 +317,9 @@ def decide(
             return StoryDecision(Decision.SEEN, known.id, 1.0, "same title")
 
     best: tuple[float, int, datetime, KnownStory] | None = None
-    nearby = index.similar_candidates(candidate.headline) if threshold <= 1.0 else []  # inf: identity only
+    nearby = (
+        index.similar_candidates(candidate.headline, threshold) if threshold <= 1.0 else []
+    )  # inf: identity only
     for known in nearby:
         if not in_window(known):
             continue

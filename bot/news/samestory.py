@@ -291,6 +291,36 @@ def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
     return pairs
 
 
+def match_keys(word: Word) -> frozenset[str]:
+    """Keys two words share whenever :func:`_match` can pair them: the key itself; for words of 4+
+    letters every one-letter deletion (one edit apart ⇒ a common deletion); the place a word names;
+    for English words of 5+ letters the first four and the last five letters (derivations and
+    compounds, see :func:`_related`). :class:`bot.news.dedup.StoryIndex` posts words under them."""
+    keys = {word.key}
+    if word.place is not None:
+        keys.add("@" + word.place)
+    if not word.loose or word.key[:1].isdigit():
+        return frozenset(keys)
+    if len(word.key) >= 4:
+        keys.update(word.key[:i] + word.key[i + 1 :] for i in range(len(word.key)))
+    if not word.arabic and len(word.key) >= 5:
+        keys.add("^" + word.key[:4])
+        keys.add("~" + word.key[-5:])
+    return frozenset(keys)
+
+
+def score_bound(
+    shared: float, total_a: float, total_b: float, words_a: int, words_b: int, params: Params
+) -> float:
+    """The overlap :func:`compare` would give if ``shared`` (weight) were matched: an upper bound
+    when ``shared`` is one (guards and the swap penalty only lower a score)."""
+    dice = 2 * shared / (total_a + total_b)
+    if min(words_a, words_b) < 3:
+        return min(dice, 1.0)
+    containment = shared / min(total_a, total_b)
+    return min(params.containment_weight * containment + (1 - params.containment_weight) * dice, 1.0)
+
+
 def _related(a: Word, b: Word) -> bool:
     """Different words for one thing: a country and its adjective (``China``/``Chinese``,
     ``مصر``/``المصرية``), or an English derivation or compound of the same stem
@@ -365,8 +395,10 @@ def _swap(fa: Features, fb: Features, pairs: list[tuple[Word, Word]]) -> str | N
     (slot, run_a), (slot_b, run_b) = next(iter(runs_a.items())), next(iter(runs_b.items()))
     if slot != slot_b or len(run_a) > _SWAP_WORDS or len(run_b) > _SWAP_WORDS:
         return None
-    if any(w.place for w in (*run_a, *run_b)) or _abbreviates(run_a, run_b) or _abbreviates(run_b, run_a):
-        return None  # places have their own guard; "GE" is "General Electric"
+    if any(w.place for w in run_a) and any(w.place for w in run_b):
+        return None  # place for place: the place guard's call (a capital may stand for its country)
+    if _abbreviates(run_a, run_b) or _abbreviates(run_b, run_a):
+        return None  # "GE" is "General Electric"
     if any(w.entity for w in run_a) and any(w.entity for w in run_b):
         return f"{' '.join(w.surface for w in run_a)} vs {' '.join(w.surface for w in run_b)}"
     return None
@@ -425,12 +457,8 @@ def compare(a: str, b: str, threshold: float | None = None, params: Params = PAR
     total_a = sum(weight(w.zipf) for w in fa.words)
     total_b = sum(weight(w.zipf) for w in fb.words)
     shared = sum((weight(wa.zipf) + weight(wb.zipf)) / 2 for wa, wb in pairs)
-    containment = shared / min(total_a, total_b)
-    dice = 2 * shared / (total_a + total_b)
-    overlap = params.containment_weight * containment + (1 - params.containment_weight) * dice
-    if min(len(fa.words), len(fb.words)) < 3:  # two-word headlines: containment alone says too little
-        overlap = dice
-    overlap = round(min(overlap, 1.0), 4)
+    # two-word headlines: containment alone says too little, so the bound uses Dice alone there
+    overlap = round(score_bound(shared, total_a, total_b, len(fa.words), len(fb.words), params), 4)
     guard = _guard(fa, fb, pairs, only_a, only_b)
     swap = _swap(fa, fb, pairs)
     score = 0.0 if guard else overlap
