@@ -34,7 +34,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
 from bot.news.arabic import normalize
-from bot.news.samestory import PARAMS, THRESHOLD, Comparison, compare, features, match_keys, score_bound
+from bot.news.samestory import (
+    PARAMS_BY_LANGUAGE,
+    THRESHOLD,
+    Comparison,
+    calibrate,
+    compare,
+    features,
+    match_keys,
+    score_bound,
+)
 
 __all__ = ["THRESHOLD", "Comparison", "compare", "decide", "similarity"]
 
@@ -198,8 +207,9 @@ class StoryIndex:
         self._guid: dict[tuple[str, str], KnownStory] = {}
         self._url: dict[tuple[str, str], KnownStory] = {}
         self._title: dict[tuple[str, str], list[KnownStory]] = {}
-        self._postings: dict[str, dict[int, float]] = {}  # key → story id → its heaviest word's weight
-        self._totals: dict[int, tuple[float, int]] = {}  # story id → (total word weight, words)
+        self._postings: dict[str, dict[int, float]] = {}  # key → story id → its rarest word's zipf
+        # story id → (total word weight per language, words, mostly Arabic?)
+        self._totals: dict[int, tuple[dict[str, float], int, bool]] = {}
         for story in stories:
             self.add(story)
 
@@ -222,13 +232,14 @@ class StoryIndex:
         self._post(story)
 
     def _post(self, story: KnownStory) -> None:
-        words, total, count = _posting(story.headline)
-        self._totals[story.id] = (total, count)
-        for keys, weight in words:
+        words, count = _posting(story.headline)
+        totals = {lang: sum(p.weight(z) for _, z in words) for lang, p in PARAMS_BY_LANGUAGE.items()}
+        self._totals[story.id] = (totals, count, features(story.headline).arabic)
+        for keys, zipf in words:
             for key in keys:
                 posting = self._postings.setdefault(key, {})
-                if weight > posting.get(story.id, 0.0):
-                    posting[story.id] = weight
+                if zipf < posting.get(story.id, 99.0):
+                    posting[story.id] = zipf
 
     def replace(self, story: KnownStory) -> None:
         """Swap in a revised story (same id: a new headline); exact keys keep pointing at it."""
@@ -260,34 +271,42 @@ class StoryIndex:
 
     def similar_candidates(self, headline: str, threshold: float = THRESHOLD) -> list[KnownStory]:
         """Stories whose score with ``headline`` could reach ``threshold``: each word of the headline
-        is paired, through the posting keys it shares with a story, with that story's heaviest such
-        word; if even that best case (:func:`bot.news.samestory.score_bound`) stays below the
-        threshold, :func:`compare` cannot reach it and the story is skipped."""
-        words, total, count = _posting(headline)
+        is paired, through the posting keys it shares with a story, with that story's rarest (so
+        heaviest) such word; if even that best case (:func:`bot.news.samestory.score_bound`,
+        calibrated, in the pair's language's parameters) stays below the threshold,
+        :func:`compare` cannot reach it and the story is skipped."""
+        words, count = _posting(headline)
+        arabic = features(headline).arabic
+        by_lang = {lang: PARAMS_BY_LANGUAGE[lang] for lang in (("ar", "en") if arabic else ("en",))}
         reach: dict[int, float] = {}
-        for keys, weight in words:
-            best: dict[int, float] = {}
+        for keys, zipf in words:
+            rarest: dict[int, float] = {}
             for key in keys:
                 for story_id, other in self._postings.get(key, {}).items():
-                    if other > best.get(story_id, 0.0):
-                        best[story_id] = other
-            for story_id, other in best.items():
-                reach[story_id] = reach.get(story_id, 0.0) + (weight + other) / 2
+                    if other < rarest.get(story_id, 99.0):
+                        rarest[story_id] = other
+            weights = {lang: params.weight(zipf) for lang, params in by_lang.items()}
+            for story_id, other in rarest.items():
+                lang = "ar" if arabic and self._totals[story_id][2] else "en"  # as compare() picks
+                reach[story_id] = reach.get(story_id, 0.0) + (weights[lang] + by_lang[lang].weight(other)) / 2
+        totals = {lang: sum(params.weight(z) for _, z in words) for lang, params in by_lang.items()}
         out = []
         for story_id in sorted(reach):
-            other_total, other_count = self._totals[story_id]
-            if score_bound(reach[story_id], total, other_total, count, other_count, PARAMS) >= threshold:
+            other_totals, other_count, other_arabic = self._totals[story_id]
+            lang = "ar" if arabic and other_arabic else "en"
+            params = by_lang[lang]
+            bound = score_bound(reach[story_id], totals[lang], other_totals[lang], count, other_count, params)
+            if calibrate(bound, params) >= threshold:
                 out.append(self._stories[story_id])
         return out
 
 
 @lru_cache(maxsize=8192)
-def _posting(headline: str) -> tuple[tuple[tuple[frozenset[str], float], ...], float, int]:
-    """Per word, its match keys (:func:`bot.news.samestory.match_keys`) and weight; the total weight;
-    the number of words."""
+def _posting(headline: str) -> tuple[tuple[tuple[frozenset[str], float], ...], int]:
+    """Per word, its match keys (:func:`bot.news.samestory.match_keys`) and Zipf frequency; the
+    number of words."""
     words = features(headline).words
-    out = tuple((match_keys(w), PARAMS.weight(w.zipf)) for w in words)
-    return out, sum(weight for _, weight in out), len(words)
+    return tuple((match_keys(w), w.zipf) for w in words), len(words)
 
 
 def decide(

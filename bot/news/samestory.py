@@ -58,20 +58,33 @@ from bot.news.lexicon import (
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    """The tunable part of the decision. The defaults are chosen by cross-validation on the labelled
-    pairs (``python -m bench.pairs``; docs/dedup.md), never on the rows reported."""
+    """The tunable part of the decision, per language: ``threshold`` is on the *raw* score (word
+    overlap after guards and swap penalty). Chosen by cross-validation on the labelled pairs
+    (``python -m bench.pairs``; docs/dedup.md), never on the rows reported."""
 
-    threshold: float = 0.51
+    threshold: float = 0.5
     containment_weight: float = 0.0
     weight_power: float = 1.0  # α in 1 + (8 − zipf)^α; 0 weighs every word alike
-    swap_factor: float = 0.5  # score factor when a name-like word is swapped for another in one slot
+    swap_factor: float = 1.0  # score factor when a name-like word is swapped for another in one slot
 
     def weight(self, zipf: float) -> float:
-        return 1.0 + max(0.0, 8.0 - zipf) ** self.weight_power if self.weight_power else 2.0
+        return _weight(self.weight_power, zipf)
 
 
-PARAMS = Params()
-THRESHOLD = PARAMS.threshold
+@lru_cache(maxsize=8192)
+def _weight(power: float, zipf: float) -> float:
+    """1 + (8 − zipf)^power (cached: Zipf values come with two decimals, so there are few)."""
+    return 1.0 + max(0.0, 8.0 - zipf) ** power if power else 2.0
+
+
+# Arabic and English headlines word their rewordings differently (Arabic agencies reword more, and
+# Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
+# the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
+PARAMS_BY_LANGUAGE: dict[str, Params] = {
+    "ar": Params(threshold=0.38, containment_weight=0.5, weight_power=0.5, swap_factor=0.3),
+    "en": Params(threshold=0.59, containment_weight=0.0, weight_power=1.0, swap_factor=1.0),
+}
+THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
 _STOP_WORDS = (
     "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما قد "
@@ -109,6 +122,7 @@ class Features:
     places: tuple[Mention, ...]
     negated: bool
     days: frozenset[int] = frozenset()  # weekdays named (1 = Monday)
+    arabic: bool = False  # most words are Arabic
 
     @property
     def keys(self) -> frozenset[str]:
@@ -128,6 +142,8 @@ class Comparison:
     only_b: tuple[str, ...]
     guard: str | None = None  # the hard guard that fired, e.g. "number: 2 vs 3"
     swap: str | None = None  # a name-like word swapped for another in the same slot, e.g. "حماس vs اسراييل"
+    raw: float = 0.0  # the score before calibration: overlap, 0 after a guard, times the swap factor
+    language: str = "en"  # whose parameters decided ("ar" or "en")
 
     @property
     def reason(self) -> str:
@@ -244,7 +260,10 @@ def features(headline: str) -> Features:
                 loose=not directions(key),
                 singulars=_singulars(token) if arabic else frozenset(),
             )
-    return Features(tuple(words.values()), frozenset(numbers), mentions(headline), negated, frozenset(days))
+    arabic = 2 * sum(w.arabic for w in words.values()) > len(words)
+    return Features(
+        tuple(words.values()), frozenset(numbers), mentions(headline), negated, frozenset(days), arabic
+    )
 
 
 # ------------------------------------------------------------------------------------------- matching
@@ -439,11 +458,23 @@ def _guard(
     return None
 
 
-def compare(a: str, b: str, threshold: float | None = None, params: Params = PARAMS) -> Comparison:
-    """Compare two headlines (see module docstring): same story iff ``score >= threshold``
-    (default: ``params.threshold``)."""
-    limit = params.threshold if threshold is None else threshold
+def language(fa: Features, fb: Features) -> str:
+    """The pair's language: Arabic when both headlines are mostly Arabic, else English."""
+    return "ar" if fa.arabic and fb.arabic else "en"
+
+
+def calibrate(raw: float, params: Params) -> float:
+    """The decision score: ``raw`` rescaled so that the language's own threshold lands on
+    :data:`THRESHOLD` (monotone, capped at 1)."""
+    return round(min(1.0, raw * THRESHOLD / params.threshold), 4)
+
+
+def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None = None) -> Comparison:
+    """Compare two headlines (see module docstring): same story iff ``score >= threshold``. The
+    language's :data:`PARAMS_BY_LANGUAGE` apply unless ``params`` is given (the benchmark's grid)."""
     fa, fb = features(a), features(b)
+    lang = language(fa, fb)
+    params = params or PARAMS_BY_LANGUAGE[lang]
     if not fa.words or not fb.words:
         return Comparison(
             0.0, 0.0, False, (), tuple(w.surface for w in fa.words), tuple(w.surface for w in fb.words)
@@ -461,13 +492,14 @@ def compare(a: str, b: str, threshold: float | None = None, params: Params = PAR
     overlap = round(score_bound(shared, total_a, total_b, len(fa.words), len(fb.words), params), 4)
     guard = _guard(fa, fb, pairs, only_a, only_b)
     swap = _swap(fa, fb, pairs)
-    score = 0.0 if guard else overlap
+    raw = 0.0 if guard else overlap
     if swap and not guard:
-        score = round(score * params.swap_factor, 4)
+        raw = round(raw * params.swap_factor, 4)
+    score = calibrate(raw, params)
     return Comparison(
         score=score,
         overlap=overlap,
-        same=score >= limit,
+        same=score >= threshold,
         matched=tuple(
             wa.surface if wa.surface == wb.surface else f"{wa.surface}~{wb.surface}" for wa, wb in pairs
         ),
@@ -475,4 +507,6 @@ def compare(a: str, b: str, threshold: float | None = None, params: Params = PAR
         only_b=tuple(w.surface for w in only_b),
         guard=guard,
         swap=swap,
+        raw=raw,
+        language=lang,
     )

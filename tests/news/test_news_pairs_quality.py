@@ -13,7 +13,7 @@ import pytest
 
 from bench import _baseline_dedup as baseline
 from bench.pairs import OWN, SEED, STSB, Pair, cross_validate, prf, read_tsv
-from bot.news.samestory import PARAMS, compare
+from bot.news.samestory import Params, compare
 
 
 def _in_ci() -> bool:
@@ -29,8 +29,8 @@ def _stsb() -> list[Pair]:
 
 
 def _held_out(pairs: list[Pair]) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    new = cross_validate({PARAMS: [compare(p.a, p.b).score for p in pairs]}, pairs, 5)
-    old = cross_validate({PARAMS: [baseline.similarity(p.a, p.b) for p in pairs]}, pairs, 5)
+    new = cross_validate({Params(): [compare(p.a, p.b).score for p in pairs]}, pairs, 5)
+    old = cross_validate({Params(): [baseline.similarity(p.a, p.b) for p in pairs]}, pairs, 5)
     gold = [p.label for p in pairs]
     return prf(new, gold), prf(old, gold)
 
@@ -44,7 +44,7 @@ def test_real_english_pairs_held_out_beat_the_old_decider(capsys: pytest.Capture
             f"\nstsb/en held-out: P={p:.3f} R={r:.3f} F1={f1:.3f} (old P={op:.3f} R={orr:.3f} F1={of1:.3f})"
         )
     assert p >= 0.9
-    assert r >= 0.75
+    assert r >= 0.78
     assert p > op
     assert f1 > of1
 
@@ -58,6 +58,6 @@ def test_own_arabic_pairs_held_out_beat_the_old_decider(capsys: pytest.CaptureFi
     with capsys.disabled():
         print(f"\nar held-out: P={p:.3f} R={r:.3f} F1={f1:.3f} (old P={op:.3f} R={orr:.3f} F1={of1:.3f})")
     assert p >= 0.85
-    assert r >= 0.65
+    assert r >= 0.8
     assert p > op + 0.2
     assert f1 > of1
