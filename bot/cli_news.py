@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from bot.exceptions import ConfigError
 from bot.news.dedup import THRESHOLD
-from bot.news.samestory import Comparison, compare
+from bot.news.samestory import PARAMS_BY_LANGUAGE, Comparison, compare
 
 EXIT_BAD_INPUT = 2
 
@@ -88,7 +88,9 @@ def render(c: Comparison, a: str, b: str) -> str:
         f"A: {a}",
         f"B: {b}",
         f"verdict: {verdict} (score {c.score:.4f}, threshold {THRESHOLD:.2f})",
+        f"language: {c.language} (raw score {c.raw:.4f} against {PARAMS_BY_LANGUAGE[c.language].threshold:.2f})",
         f"guard: {c.guard or 'none fired'}",
+        f"swap: {c.swap or 'none'}",
         f"word overlap: {c.overlap:.4f}",
         "matched: " + (", ".join(c.matched) or "-"),
         "only in A: " + (", ".join(c.only_a) or "-"),

@@ -7,10 +7,11 @@ decision.
 
 **Score.** Headline words are normalised (:func:`bot.news.arabic.normalize`), stemmed lightly
 (:func:`bot.news.lexicon.word_key`), stop words dropped, and matched exactly or, for words of 4+
-letters, one edit apart (``ترمب``/``ترامب``), or related (a country and its adjective, ``China``/
-``Chinese``; an English derivation, ``resigns``/``resignation``). Each word weighs by how *informative* it is: ``wordfreq``'s
-Zipf frequency for the language (``1 + (8 − zipf)^α``): "Venezuela" or "غانتس" count more than "says"
-or "قال". The score mixes weighted containment (short ticker rewordings drop words) and weighted Dice.
+letters, one edit apart (``ترمب``/``ترامب``), or related (a country and its adjective,
+``China``/``Chinese``; an English derivation, ``resigns``/``resignation``). Each word weighs by how
+*informative* it is, from ``wordfreq``'s Zipf frequency for its language (``1 + (8 − zipf)^α``):
+"Venezuela" or "غانتس" count more than "says" or "قال". The score mixes weighted containment (short
+ticker rewordings drop words) and weighted Dice.
 
 **Guards.** Two headlines that share most words are still different stories when they differ in a
 fact. Each guard fires only on what is *left over* on both sides (a detail one side merely omits is
@@ -25,12 +26,16 @@ not a contradiction):
 * day — both name a weekday, and no day is shared;
 * negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not.
 
-A guard makes the decision score 0 (the word score is still reported as ``overlap``). Weights and threshold
-are chosen by cross-validation (``python -m bench.pairs``), never on the rows reported.
+A guard makes the raw score 0 (the word score is still reported as ``overlap``); a swapped name-like
+word in an otherwise identical headline ("حماس ترحب…" / "إسرائيل ترحب…") multiplies it by the swap
+factor. Arabic and English pairs have their own parameters (:data:`PARAMS_BY_LANGUAGE`: weight power,
+containment weight, swap factor, raw threshold), chosen per language by k-fold cross-validation
+(``python -m bench.pairs``), never on the rows reported; the decision score is the raw score
+calibrated so that both languages decide at :data:`THRESHOLD`, the one number the pipeline passes.
 
-Invariants: pure (no I/O but reading the libraries' bundled tables once; wordfreq reads its bundled tables, no network), deterministic,
-symmetric in verdict, cached per headline (storage passes the same recent headlines for every
-candidate of a poll).
+Invariants: pure (no I/O but reading the libraries' bundled tables once, never the network),
+deterministic, symmetric in verdict, cached per headline (storage passes the same recent headlines
+for every candidate of a poll).
 """
 
 from __future__ import annotations
