@@ -172,7 +172,8 @@ def unmatched(ours: tuple[Mention, ...], theirs: tuple[Mention, ...]) -> list[Me
     out = []
     for m in ours:
         cities = {c for c in m if "/" in c}
-        if cities and their_cities:
+        ambiguous = len({c.split("/")[0] for c in m}) > 1  # عمان: Oman, or Amman in Jordan
+        if cities and their_cities and not ambiguous:
             if not cities & their_cities:
                 out.append(m)
         elif not any(_agree(x, y) for y_m in theirs for x in m for y in y_m):

@@ -104,11 +104,14 @@ SCALES: dict[str, float] = {
         ("مئة", 100),
         ("مائة", 100),
         ("ألف", 1e3),
+        ("ألفا", 1e3),
         ("آلاف", 1e3),
         ("الف", 1e3),
         ("مليون", 1e6),
+        ("مليونا", 1e6),
         ("ملايين", 1e6),
         ("مليار", 1e9),
+        ("مليارا", 1e9),
         ("مليارات", 1e9),
         ("تريليون", 1e12),
     )
@@ -138,10 +141,10 @@ _DIRECTIONS: dict[str, str] = {
     "انخفاض انخفض ينخفض تنخفض خفض يخفض تخفض تراجع يتراجع تتراجع هبوط هبط يهبط تهبط تقليص يقلص تقلص",
     "win": "win won beat victory فوز فاز يفوز تفوز",
     "lose": "lose lost loss defeat خساره خسر يخسر تخسر هزيمه",
-    "stop": "collapse stall suspend halt fail انهيار انهار انهارت تنهار ينهار تعليق علق يعلق تعلق "
-    "توقف يتوقف تتوقف فشل تفشل يفشل",
+    "stop": "collapse stall suspend halt انهيار انهار انهارت تنهار ينهار تعليق علق يعلق تعلق "
+    "توقف يتوقف تتوقف",
     "resume": "resume restart استئناف استانف يستانف تستانف",
-    "approve": "approve accept agree pass موافقه وافق يوافق توافق يقر تقر اقرار",
+    "approve": "approve accept agree pass sign موافقه وافق يوافق توافق يقر تقر اقرار توقيع يوقع توقع",
     "reject": "reject veto refuse رفض يرفض ترفض",
     "impose": "impose يفرض تفرض فرض",
     "lift": "lift رفع يرفع ترفع",
@@ -181,7 +184,11 @@ for _cls, _words in _DIRECTIONS.items():
 
 # ------------------------------------------------------------------------------------------- negation
 
-_NEGATION_WORDS = "not no never nor cannot deny denies denied لا لن لم ليس ليست عدم ينفي تنفي نفى نفي"
+# "fails to" negates what follows ("يفشل في التأهل" / "يتأهل"), so it counts here, not as a direction.
+_NEGATION_WORDS = (
+    "not no never nor cannot deny denies denied fail fails failed "
+    "لا لن لم ليس ليست عدم ينفي تنفي نفى نفي فشل يفشل تفشل"
+)
 NEGATIONS: frozenset[str] = frozenset(normalize(w) for w in _NEGATION_WORDS.split(" "))
 
 

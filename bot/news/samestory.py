@@ -86,7 +86,7 @@ def _weight(power: float, zipf: float) -> float:
 # Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
-    "ar": Params(threshold=0.38, containment_weight=0.5, weight_power=0.5, swap_factor=0.3),
+    "ar": Params(threshold=0.42, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
     "en": Params(threshold=0.59, containment_weight=0.0, weight_power=1.0, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
@@ -188,10 +188,10 @@ def _digits(text: str) -> str:
 
 def _number(raw: str) -> float | None:
     """``100,000`` → 100000, ``2.5`` → 2.5, ``٣٠`` → 30, ``7th`` → 7; None if no leading digits."""
-    m = re.match(r"\d+(?:[.,٫٬]\d+)*", _digits(raw))
+    m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)", _digits(raw))
     if not m:
         return None
-    text = m.group(0)
+    text = m.group(1)
     if re.fullmatch(r"\d{1,3}(?:[,٬]\d{3})+", text):
         return float(text.replace(",", "").replace("٬", ""))
     try:
@@ -211,8 +211,9 @@ def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
     one-for-one swap of words looks like a different actor (penalised) or a reworded verb (not)."""
     if directions(key) or key[:1].isdigit():
         return False
-    if arabic:
-        return not (token.startswith(_VERB_PREFIXES) and len(token) >= 4)
+    if arabic:  # a final bare alef is a noun or a foreign name (تسلا), not an imperfect verb
+        verb = token.startswith(_VERB_PREFIXES) and len(token) >= 4
+        return not verb or (token.endswith("ا") and not token.endswith("وا"))
     return raw[:1].isupper() and english_stem(token) == token
 
 
