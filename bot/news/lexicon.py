@@ -101,6 +101,11 @@ SCALES: dict[str, float] = {
         ("billion", 1e9),
         ("trillion", 1e12),
         ("bn", 1e9),
+        ("b", 1e9),
+        ("m", 1e6),
+        ("mn", 1e6),
+        ("k", 1e3),
+        ("tn", 1e12),
         ("مئة", 100),
         ("مائة", 100),
         ("ألف", 1e3),
@@ -133,10 +138,10 @@ def number_word(token: str) -> float | None:
 
 # class → words. A word may carry two classes (Arabic رفع: raise a rate, lift sanctions).
 _DIRECTIONS: dict[str, str] = {
-    "up": "rise rose risen raise hike increase higher up gain jump surge soar climb boost "
+    "up": "rise rose risen raise hike increase higher gain jump surge soar climb boost "
     "ارتفاع ارتفع يرتفع ترتفع رفع يرفع ترفع زياده زاد يزيد تزيد صعود صعد يصعد تصعد قفز يقفز تقفز "
     "يزيد يرفعان",
-    "down": "fall fell fallen cut lower drop decline slump plunge slide slid sink down decrease reduce "
+    "down": "fall fell fallen cut lower drop decline slump plunge slide slid sink decrease reduce "
     "tumble "
     "انخفاض انخفض ينخفض تنخفض خفض يخفض تخفض تراجع يتراجع تتراجع هبوط هبط يهبط تهبط تقليص يقلص تقلص",
     "win": "win won beat victory فوز فاز يفوز تفوز",
@@ -186,7 +191,7 @@ for _cls, _words in _DIRECTIONS.items():
 
 # "fails to" negates what follows ("يفشل في التأهل" / "يتأهل"), so it counts here, not as a direction.
 _NEGATION_WORDS = (
-    "not no never nor cannot deny denies denied fail fails failed "
+    "not no never nor none cannot deny denies denied fail fails failed "
     "لا لن لم ليس ليست عدم ينفي تنفي نفى نفي فشل يفشل تفشل"
 )
 NEGATIONS: frozenset[str] = frozenset(normalize(w) for w in _NEGATION_WORDS.split(" "))

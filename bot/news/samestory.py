@@ -87,7 +87,7 @@ def _weight(power: float, zipf: float) -> float:
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
     "ar": Params(threshold=0.42, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
-    "en": Params(threshold=0.59, containment_weight=0.0, weight_power=1.0, swap_factor=1.0),
+    "en": Params(threshold=0.63, containment_weight=0.25, weight_power=0.5, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
@@ -188,14 +188,16 @@ def _digits(text: str) -> str:
 
 def _number(raw: str) -> float | None:
     """``100,000`` → 100000, ``2.5`` → 2.5, ``٣٠`` → 30, ``7th`` → 7; None if no leading digits."""
-    m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)", _digits(raw))
+    m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)([a-z]*)$", _digits(raw).lower())
     if not m:
-        return None
-    text = m.group(1)
+        m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)()", _digits(raw))
+        if not m:
+            return None
+    text, unit = m.group(1), SCALES.get(m.group(2), 1.0)  # "38b", "250m"
     if re.fullmatch(r"\d{1,3}(?:[,٬]\d{3})+", text):
-        return float(text.replace(",", "").replace("٬", ""))
+        return float(text.replace(",", "").replace("٬", "")) * unit
     try:
-        return float(text.replace("٫", ".").replace(",", "."))
+        return float(text.replace("٫", ".").replace(",", ".")) * unit
     except ValueError:
         return None
 
@@ -220,7 +222,9 @@ def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
 @lru_cache(maxsize=32768)
 def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
-    raw_words = _RAW_WORD.findall(headline.replace("n't", " not").replace("n’t", " not"))
+    text = headline.replace("n't", " not").replace("n’t", " not")
+    raw_words = _RAW_WORD.findall(text)
+    compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
     words: dict[str, Word] = {}
     numbers: set[float] = set()
     negated = False
@@ -236,7 +240,7 @@ def features(headline: str) -> Features:
             words.setdefault(key, Word(key, key, 4.0))
             continue
         for token in tokens:
-            if token in NEGATIONS:
+            if token in NEGATIONS and raw.lower() not in compounds:
                 negated = True
             if token in WEEKDAYS or token[1:] in WEEKDAYS:
                 days.add(WEEKDAYS.get(token) or WEEKDAYS[token[1:]])
