@@ -520,3 +520,9 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
         raw=raw,
         language=lang,
     )
+
+
+def warm_up() -> None:
+    """Load the word-frequency, GeoNames and CLDR tables now (a few seconds, once per process) rather
+    than inside the first poll: call it at start-up, off the event loop."""
+    compare("وصول وزير الخارجية إلى الدوحة", "Foreign minister arrives in Doha")
