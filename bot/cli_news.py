@@ -20,11 +20,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.exceptions import ConfigError
-from bot.news.dedup import THRESHOLD
-from bot.news.samestory import PARAMS_BY_LANGUAGE, Comparison, compare
+
+if TYPE_CHECKING:
+    from bot.news.samestory import Comparison
 
 EXIT_BAD_INPUT = 2
 
@@ -51,7 +52,12 @@ def add_news_parser(sub: Any) -> None:
 
 
 def run_news(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Entry point called by :func:`bot.cli.main`; returns the exit status."""
+    """Entry point called by :func:`bot.cli.main`; returns the exit status. (The decider is imported
+    here, not at module level: every ``aajel`` command builds this parser, and only this one needs
+    the word and place tables.)"""
+    from bot.news.dedup import THRESHOLD
+    from bot.news.samestory import compare
+
     out = out or sys.stdout
     if args.pairs is not None:
         if args.headlines:
@@ -83,6 +89,9 @@ def _one_line(text: str) -> str:
 
 def render(c: Comparison, a: str, b: str) -> str:
     """The human report of one comparison."""
+    from bot.news.dedup import THRESHOLD
+    from bot.news.samestory import PARAMS_BY_LANGUAGE
+
     verdict = "same story" if c.same else "different stories"
     lines = [
         f"A: {a}",

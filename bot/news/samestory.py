@@ -33,7 +33,8 @@ containment weight, swap factor, raw threshold), chosen per language by k-fold c
 (``python -m bench.pairs``), never on the rows reported; the decision score is the raw score
 calibrated so that both languages decide at :data:`THRESHOLD`, the one number the pipeline passes.
 
-Invariants: pure (no I/O but reading the libraries' bundled tables once, never the network),
+Invariants: pure (no I/O but reading the libraries' bundled tables once — in a background thread
+started on import, so a poller's first decision does not stall its event loop — never the network),
 deterministic, symmetric in verdict, cached per headline (storage passes the same recent headlines
 for every candidate of a poll).
 """
@@ -41,6 +42,7 @@ for every candidate of a poll).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,7 +50,7 @@ from functools import lru_cache
 from wordfreq import zipf_frequency
 
 from bot.news.arabic import is_arabic, normalize
-from bot.news.gazetteer import Mention, mentions, token_place, unmatched
+from bot.news.gazetteer import WORDLIST, Mention, mentions, token_place, unmatched
 from bot.news.lexicon import (
     NEGATIONS,
     OPPOSITE,
@@ -173,12 +175,16 @@ def _zipf(raw: str, arabic: bool) -> float:
     """How frequent a word is (wordfreq's Zipf scale, 0 = unknown … ~7.7 = "the"). Arabic words are
     looked up as written and without a clitic prefix (``بالقاهرة`` is as common as ``القاهرة``)."""
     if not arabic:
-        return float(zipf_frequency(raw.lower(), "en"))
-    best = float(zipf_frequency(raw, "ar"))
+        return float(zipf_frequency(raw.lower(), "en", wordlist=WORDLIST))
+    best = float(zipf_frequency(raw, "ar", wordlist=WORDLIST))
     for prefix in _ARABIC_PREFIXES:
         if raw.startswith(prefix) and len(raw) - len(prefix) >= 3:
             rest = raw[len(prefix) :]
-            best = max(best, float(zipf_frequency(rest, "ar")), float(zipf_frequency("ال" + rest, "ar")))
+            best = max(
+                best,
+                float(zipf_frequency(rest, "ar", wordlist=WORDLIST)),
+                float(zipf_frequency("ال" + rest, "ar", wordlist=WORDLIST)),
+            )
     return best
 
 
@@ -222,6 +228,7 @@ def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
 @lru_cache(maxsize=32768)
 def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
+    _TABLES_READY.wait()  # set once the background load is done; free afterwards
     text = headline.replace("n't", " not").replace("n’t", " not")
     raw_words = _RAW_WORD.findall(text)
     compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
@@ -522,7 +529,25 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
     )
 
 
+# ------------------------------------------------------------------------------------------- loading
+
+_TABLES_READY = threading.Event()
+
+
+def _load_tables() -> None:
+    """Read wordfreq's Arabic and English tables and build the gazetteer (a few seconds of CPU)."""
+    try:
+        zipf_frequency("خبر", "ar", wordlist=WORDLIST)
+        zipf_frequency("news", "en", wordlist=WORDLIST)
+        token_place("cairo")
+    finally:
+        _TABLES_READY.set()
+
+
 def warm_up() -> None:
-    """Load the word-frequency, GeoNames and CLDR tables now (a few seconds, once per process) rather
-    than inside the first poll: call it at start-up, off the event loop."""
-    compare("وصول وزير الخارجية إلى الدوحة", "Foreign minister arrives in Doha")
+    """Block until the tables are loaded (they start loading in a background thread when this module
+    is imported, so the first poll does not stall the event loop for seconds)."""
+    _TABLES_READY.wait()
+
+
+threading.Thread(target=_load_tables, name="aajel-samestory-tables", daemon=True).start()
