@@ -5,6 +5,7 @@
     aajel emulator [--port N]       the Bot API emulator alone
     aajel db upgrade                apply database migrations
     aajel sources import|list|check the news sources (bot/cli_sources.py)
+    aajel news compare A B | --pairs F  same story or not, and why (bot/cli_news.py)
 
 A configuration problem ends the command with one line naming the key (exit status 2), never a
 traceback.
@@ -70,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_sources import add_sources_parser  # aajel sources import | list | check
 
     add_sources_parser(sub)
+    from bot.cli_news import add_news_parser  # aajel news compare
+
+    add_news_parser(sub)
     return parser
 
 
@@ -118,6 +122,10 @@ def _secrets(settings: Settings) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "news":  # pure: needs no settings, logging or database
+        from bot.cli_news import run_news
+
+        return run_news(args)
     try:
         settings = load_settings()
         # the demo's terminal shows what subscribers receive; only problems are logged there

@@ -16,13 +16,9 @@ Rules, first match wins:
 When several stories qualify the most similar wins; on a tie the same source (an update) beats
 another source, then the most recent.
 
-Similarity (:func:`similarity`) is token-based on :func:`bot.news.arabic.normalize` with a light stem
-(:func:`bot.news.arabic.light_stem`), stop words removed, tokens matched fuzzily (edit distance 1 for
-words of 4+ letters, so ``ترمب``/``ترامب`` and ``اسرائيل``/``إسرائيل`` agree), scored as the mean of
-containment (short ticker rewordings drop words) and Dice, and penalised when both headlines carry
-numbers and none is shared (``30%`` vs ``50%`` tariffs are different stories) and again when both
-name countries and none is shared (:mod:`bot.news.places`: Germany vs France conscription). The threshold was tuned
-on ``tests/data/dedup_pairs.tsv``; the test prints precision and recall.
+Same story or not is :func:`bot.news.samestory.compare` (word overlap weighted by informativeness, with
+guards for a different number, place, direction or negation; threshold chosen by cross-validation in
+``bench/pairs.py``). ``aajel news compare`` prints the same comparison with its reasons.
 """
 
 from __future__ import annotations
@@ -37,12 +33,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
-from bot.news.arabic import light_stem, normalize
-from bot.news.places import places
+from bot.news.arabic import normalize
+from bot.news.samestory import (
+    PARAMS_BY_LANGUAGE,
+    THRESHOLD,
+    Comparison,
+    calibrate,
+    compare,
+    features,
+    match_keys,
+    score_bound,
+)
 
-THRESHOLD = 0.6
-CONTAINMENT_WEIGHT = 0.5
-MISMATCH_PENALTY = 0.6
+__all__ = ["THRESHOLD", "Comparison", "compare", "decide", "similarity"]
 
 # Query parameters that identify a click, not a document.
 _TRACKING_PARAMS = frozenset(
@@ -121,80 +124,11 @@ def title_key(headline: str) -> str:
 
 # ------------------------------------------------------------------------------------------ similarity
 
-_STOP_WORDS = (
-    "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما لا لم لن قد "
-    "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
-    "the a an of to in on for and or at by with from as is are was were be been has have had "
-    "it its this that these those after over into about than but not no new says said amid "
-    "what we know so far how why who will would could can may up out more his her their they he she "
-    "you our your just now also still"
-)
-_STOP = frozenset(normalize(w) for w in _STOP_WORDS.split())
-
-
-@lru_cache(maxsize=32768)
-def _features(headline: str) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
-    """Distinct stemmed content words, numbers and places of a headline (cached: storage passes the
-    same recent headlines for every candidate of a poll)."""
-    words = [light_stem(t) for t in normalize(headline).split()]
-    words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
-    numbers = frozenset(w for w in words if w.isdigit())
-    return tuple(dict.fromkeys(words)), numbers, places(headline)
-
-
-def _close(a: str, b: str) -> bool:
-    """Equal, or one edit apart for words of 4+ letters (spelling variants, not different words)."""
-    if a == b:
-        return True
-    if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    # one substitution / insertion
-    i = j = edits = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j]:
-            i += 1
-            j += 1
-            continue
-        edits += 1
-        if edits > 1:
-            return False
-        if len(a) == len(b):
-            i += 1
-        j += 1
-    return edits + (len(b) - j) + (len(a) - i) <= 1
-
 
 def similarity(a: str, b: str) -> float:
-    """How likely two headlines tell the same story, in [0, 1] (see module docstring)."""
-    sa, na, pa = _features(a)
-    sb, nb, pb = _features(b)
-    if not sa or not sb:
-        return 0.0
-    # exact matches first (set intersection: cheap), then one-edit spelling variants among the rest
-    set_a, set_b = set(sa), set(sb)
-    matched = len(set_a & set_b)
-    remaining = [w for w in sb if w not in set_a and len(w) >= 4 and not w.isdigit()]
-    if remaining:
-        for word in sa:
-            if word in set_b or len(word) < 4 or word.isdigit():
-                continue
-            for k, other in enumerate(remaining):
-                if _close(word, other):
-                    matched += 1
-                    del remaining[k]
-                    break
-    containment = matched / min(len(sa), len(sb))
-    dice = 2 * matched / (len(sa) + len(sb))
-    score = CONTAINMENT_WEIGHT * containment + (1 - CONTAINMENT_WEIGHT) * dice
-    if min(len(sa), len(sb)) < 3:  # two-word headlines: containment alone says too little
-        score = dice
-    if na and nb and not (na & nb):
-        score *= MISMATCH_PENALTY
-    if pa and pb and not (pa & pb):
-        score *= MISMATCH_PENALTY
-    return round(score, 4)
+    """How likely two headlines tell the same story, in [0, 1]: :func:`bot.news.samestory.compare`'s
+    decision score (0 when a guard fired: a different number, place, direction or negation)."""
+    return compare(a, b).score
 
 
 # ------------------------------------------------------------------------------------------- decisions
@@ -262,11 +196,10 @@ class StoryIndex:
 
     Why: a deployment keeps tens of thousands of stories inside the window; comparing every candidate
     with every one of them (similarity is the costly part) made a 20-item baseline take seconds. The
-    index answers "seen" by dictionary lookups and offers for similarity only stories that share at
-    least one content word *skeleton* (the stemmed word without the long vowels ``ا و ي``, so the
-    spelling variants the fuzzy matcher accepts — ``ترمب``/``ترامب`` — meet here too). A pair that
-    shares no content word cannot reach the threshold, so decisions do not change (a test checks it
-    on the labelled pairs).
+    index answers "seen" by dictionary lookups and offers for comparison only stories whose best-case
+    score could reach the threshold (:meth:`similar_candidates`): words are posted under every key
+    through which the matcher can pair them (:func:`bot.news.samestory.match_keys`), so the best case
+    is a true upper bound and decisions do not change (tests check it on every labelled pair).
     """
 
     def __init__(self, stories: Iterable[KnownStory] = ()) -> None:
@@ -274,8 +207,9 @@ class StoryIndex:
         self._guid: dict[tuple[str, str], KnownStory] = {}
         self._url: dict[tuple[str, str], KnownStory] = {}
         self._title: dict[tuple[str, str], list[KnownStory]] = {}
-        self._postings: dict[str, set[int]] = {}
-        self._width: dict[int, int] = {}  # distinct word keys per story
+        self._postings: dict[str, dict[int, float]] = {}  # key → story id → its rarest word's zipf
+        # story id → (total word weight per language, words, mostly Arabic?)
+        self._totals: dict[int, tuple[dict[str, float], int, bool]] = {}
         for story in stories:
             self.add(story)
 
@@ -298,10 +232,14 @@ class StoryIndex:
         self._post(story)
 
     def _post(self, story: KnownStory) -> None:
-        keys = _skeletons(story.headline)
-        self._width[story.id] = len(keys)
-        for key in keys:
-            self._postings.setdefault(key, set()).add(story.id)
+        words, count = _posting(story.headline)
+        totals = {lang: sum(p.weight(z) for _, z in words) for lang, p in PARAMS_BY_LANGUAGE.items()}
+        self._totals[story.id] = (totals, count, features(story.headline).arabic)
+        for keys, zipf in words:
+            for key in keys:
+                posting = self._postings.setdefault(key, {})
+                if zipf < posting.get(story.id, 99.0):
+                    posting[story.id] = zipf
 
     def replace(self, story: KnownStory) -> None:
         """Swap in a revised story (same id: a new headline); exact keys keep pointing at it."""
@@ -309,8 +247,9 @@ class StoryIndex:
         if old is not None:
             bucket = self._title.get((old.source_name, old.title_key), [])
             self._title[(old.source_name, old.title_key)] = [k for k in bucket if k.id != old.id]
-            for key in _skeletons(old.headline):
-                self._postings.get(key, set()).discard(old.id)
+            for keys, _weight in _posting(old.headline)[0]:
+                for key in keys:
+                    self._postings.get(key, {}).pop(old.id, None)
             for index in (self._guid, self._url):
                 for k, v in list(index.items()):
                     if v.id == old.id:
@@ -330,32 +269,44 @@ class StoryIndex:
     def same_title(self, candidate: Candidate) -> list[KnownStory]:
         return self._title.get((candidate.source_name, candidate.title_key), [])
 
-    def similar_candidates(self, headline: str) -> list[KnownStory]:
-        """Stories that could reach the threshold: sharing two content words, or one when either
-        headline has fewer than three (with three or more, one shared word scores at most 1/3)."""
-        keys = _skeletons(headline)
-        shared: dict[int, int] = {}
-        for key in keys:
-            for story_id in self._postings.get(key, ()):
-                shared[story_id] = shared.get(story_id, 0) + 1
-        short = len(keys) < 3
-        return [self._stories[i] for i in sorted(shared) if shared[i] >= 2 or short or self._width[i] < 3]
-
-
-_LONG_VOWELS = str.maketrans("", "", "اوي")
+    def similar_candidates(self, headline: str, threshold: float = THRESHOLD) -> list[KnownStory]:
+        """Stories whose score with ``headline`` could reach ``threshold``: each word of the headline
+        is paired, through the posting keys it shares with a story, with that story's rarest (so
+        heaviest) such word; if even that best case (:func:`bot.news.samestory.score_bound`,
+        calibrated, in the pair's language's parameters) stays below the threshold,
+        :func:`compare` cannot reach it and the story is skipped."""
+        words, count = _posting(headline)
+        arabic = features(headline).arabic
+        by_lang = {lang: PARAMS_BY_LANGUAGE[lang] for lang in (("ar", "en") if arabic else ("en",))}
+        reach: dict[int, float] = {}
+        for keys, zipf in words:
+            rarest: dict[int, float] = {}
+            for key in keys:
+                for story_id, other in self._postings.get(key, {}).items():
+                    if other < rarest.get(story_id, 99.0):
+                        rarest[story_id] = other
+            weights = {lang: params.weight(zipf) for lang, params in by_lang.items()}
+            for story_id, other in rarest.items():
+                lang = "ar" if arabic and self._totals[story_id][2] else "en"  # as compare() picks
+                reach[story_id] = reach.get(story_id, 0.0) + (weights[lang] + by_lang[lang].weight(other)) / 2
+        totals = {lang: sum(params.weight(z) for _, z in words) for lang, params in by_lang.items()}
+        out = []
+        for story_id in sorted(reach):
+            other_totals, other_count, other_arabic = self._totals[story_id]
+            lang = "ar" if arabic and other_arabic else "en"
+            params = by_lang[lang]
+            bound = score_bound(reach[story_id], totals[lang], other_totals[lang], count, other_count, params)
+            if calibrate(bound, params) >= threshold:
+                out.append(self._stories[story_id])
+        return out
 
 
 @lru_cache(maxsize=8192)
-def _skeletons(headline: str) -> frozenset[str]:
-    words, _, _ = _features(headline)
-    out = set()
-    for word in words:
-        if word.isdigit():
-            out.add(word)  # numbers count as matched words in similarity, so they count here too
-            continue
-        skeleton = word.translate(_LONG_VOWELS)
-        out.add(skeleton if len(skeleton) >= 2 else word)
-    return frozenset(out)
+def _posting(headline: str) -> tuple[tuple[tuple[frozenset[str], float], ...], int]:
+    """Per word, its match keys (:func:`bot.news.samestory.match_keys`) and Zipf frequency; the
+    number of words."""
+    words = features(headline).words
+    return tuple((match_keys(w), w.zipf) for w in words), len(words)
 
 
 def decide(
@@ -385,13 +336,16 @@ def decide(
             return StoryDecision(Decision.SEEN, known.id, 1.0, "same title")
 
     best: tuple[float, int, datetime, KnownStory] | None = None
-    nearby = index.similar_candidates(candidate.headline) if threshold <= 1.0 else []  # inf: identity only
+    nearby = (
+        index.similar_candidates(candidate.headline, threshold) if threshold <= 1.0 else []
+    )  # inf: identity only
     for known in nearby:
         if not in_window(known):
             continue
-        score = similarity(candidate.headline, known.headline)
-        if score < threshold:
+        comparison = compare(candidate.headline, known.headline, threshold)
+        if not comparison.same:
             continue
+        score = comparison.score
         rank = (score, 1 if known.source_name == candidate.source_name else 0, as_utc(known.detected_at))
         if best is None or rank > best[:3]:
             best = (*rank, known)

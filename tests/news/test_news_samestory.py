@@ -1,0 +1,123 @@
+"""Same story or not (bot.news.samestory): the issue's hard negatives, true rewordings, and the reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.news.dedup import THRESHOLD, similarity
+from bot.news.samestory import compare, features
+
+# Each pair is two different stories that share most of their words (issue 10's examples first).
+DIFFERENT = [
+    ("المركزي المصري يرفع سعر الفائدة 2%", "المركزي المصري يخفض سعر الفائدة 2%", "direction"),
+    ("Gold prices rise 2% after Fed decision", "Gold prices fall 2% after Fed decision", "direction"),
+    ("مقتل شرطي في هجوم مسلح بالقاهرة", "مقتل شرطيين في هجوم مسلح بالقاهرة", "number"),
+    ("وزير الخارجية الإيطالي يصل إلى الدوحة", "وزير الخارجية الإيطالي يصل إلى عمان", "place"),
+    ("Foreign minister arrives in Doha for talks", "Foreign minister arrives in Amman for talks", "place"),
+    ("US imposes new sanctions on Venezuela", "US imposes new sanctions on Cuba", "place"),
+    ("واشنطن تفرض عقوبات جديدة على فنزويلا", "واشنطن تفرض عقوبات جديدة على كوبا", "place"),
+    ("وزير الخارجية التركي يصل إلى بغداد", "وزير الخارجية الإيراني يصل إلى بغداد", "place"),
+    ("Turkish foreign minister arrives in Baghdad", "Iranian foreign minister arrives in Baghdad", "place"),
+    ("Ceasefire talks collapse in Cairo", "Ceasefire talks resume in Cairo", "direction"),
+    ("الحكومة تعلن عدم رفع أسعار الوقود", "الحكومة تعلن رفع أسعار الوقود", "negation"),
+    # numbers in every script and in words
+    ("زلزال بقوة ٥٫٨ درجات يضرب اليابان", "زلزال بقوة 6.4 درجات يضرب اليابان", "number"),
+    ("مقتل ثلاثة أشخاص في حادث سير", "مقتل خمسة أشخاص في حادث سير", "number"),
+    ("Suicide bomber kills 12 in Nigeria church", "Suicide bomber kills 21 in Nigeria church", "number"),
+    ("Three killed in Texas tornado", "Seven killed in Texas tornado", "number"),
+    ("نزوح مليون شخص في السودان", "نزوح مليوني شخص في السودان", "number"),
+    ("السلطات تعدم متظاهرا ثالثا", "السلطات تعدم متظاهرا رابعا", "number"),
+    # direction, negation, days
+    ("الريال يفوز على برشلونة في الكلاسيكو", "الريال يخسر أمام برشلونة في الكلاسيكو", "direction"),
+    ("ارتفاع أسعار النفط بعد قرار أوبك", "انخفاض أسعار النفط بعد قرار أوبك", "direction"),
+    (
+        "Court acquits protesters of terrorism charges",
+        "Court convicts protesters of terrorism charges",
+        "direction",
+    ),
+    ("إيران توافق على عودة المفتشين", "إيران لا توافق على عودة المفتشين", "negation"),
+    ("Army confirms casualties in border clash", "Army denies casualties in border clash", "negation"),
+    ("Senate will not vote on the budget", "Senate will vote on the budget", "negation"),
+    (
+        "How the Dow Jones industrial average did Wednesday",
+        "How the Dow Jones industrial average did Monday",
+        "day",
+    ),
+    # places at city level, even when the country is named too
+    ("Heavy fighting reported in Syria's Aleppo", "Heavy fighting reported in Damascus", "place"),
+    ("Indian shares open lower in Mumbai", "U.S. shares open lower", "place"),
+]
+
+# Rewordings of one story: they must stay one story (no guard, score at or above the threshold).
+SAME = [
+    ("ترمب يفرض 30% جمارك على واردات أوروبا", "ترامب يفرض رسوما جمركية بنسبة 30% على الواردات الأوروبية"),
+    ("ألمانيا تفكر في إعادة التجنيد الإجباري", "ألمانيا تدرس إعادة التجنيد الإجباري"),
+    ("مقتل 3 أشخاص في قصف على خان يونس", "٣ قتلى و مقتل 3 أشخاص جراء قصف على خان يونس"),
+    ("Gold prices rise 2% after Fed decision", "Gold prices rise 2 percent after the Fed's decision"),
+    ("11 killed in Chinese police station attack", "Eleven killed in China police station attack"),
+    ("Federer wins 7th Wimbledon title", "Federer captures 7th Wimbledon title"),
+    ("Syrian army retakes Crusader castle from rebels", "Syrian army retakes historic Crusader castle"),
+    ("Death toll in Syria now tops 100,000", "Death toll in Syria over 100,000 so far"),
+    ("إسرائيل تطلب استعادة أبقارها من لبنان", "اسرائيل تطالب لبنان بإعادة أبقارها"),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "kind"), DIFFERENT)
+def test_headlines_that_differ_in_a_fact_are_different_stories(a: str, b: str, kind: str) -> None:
+    for x, y in ((a, b), (b, a)):  # the verdict does not depend on which one came first
+        result = compare(x, y)
+        assert not result.same, result.reason
+        assert result.guard is not None and result.guard.startswith(kind), result.reason
+        assert similarity(x, y) < THRESHOLD
+
+
+@pytest.mark.parametrize(("a", "b"), SAME)
+def test_rewordings_of_one_story_stay_one_story(a: str, b: str) -> None:
+    for x, y in ((a, b), (b, a)):
+        result = compare(x, y)
+        assert result.same, result.reason
+        assert result.guard is None
+        assert result.score >= THRESHOLD
+
+
+def test_a_swapped_actor_lowers_the_score_and_says_so() -> None:
+    result = compare(
+        "حماس ترحب بقرار مجلس الأمن بشأن وقف إطلاق النار",
+        "إسرائيل ترحب بقرار مجلس الأمن بشأن وقف إطلاق النار",
+    )
+    assert not result.same
+    assert result.swap == "حماس vs اسراييل"
+    assert result.score < result.overlap
+
+
+def test_a_detail_only_one_side_gives_is_not_a_contradiction() -> None:
+    # the ticker drops the number; the wire keeps it: one story
+    assert compare("مقتل 5 أشخاص في انفجار بمرفأ بيروت", "مقتل أشخاص في انفجار بمرفأ بيروت").guard is None
+    # a country and its capital or adjective agree
+    assert compare("Minister arrives in Syria", "Minister arrives in Damascus").guard is None
+    assert compare("الرئيس الفرنسي يزور الجزائر", "ماكرون يصل إلى الجزائر في زيارة").guard is None
+
+
+def test_the_reason_names_what_matched_and_what_differed() -> None:
+    result = compare("المركزي المصري يرفع سعر الفائدة 2%", "المركزي المصري يخفض سعر الفائدة 2%")
+    assert result.guard == "direction: يرفع vs يخفض"
+    assert result.only_a == ("يرفع",)
+    assert result.only_b == ("يخفض",)
+    assert "المصري" in result.matched
+    assert result.reason.startswith("guard direction: يرفع vs يخفض; overlap ")
+    assert result.overlap > THRESHOLD > result.score == 0.0
+
+
+def test_numbers_are_read_in_every_script_and_with_their_scale() -> None:
+    assert features("مقتل ٣٠ شخصا").numbers == {30.0}
+    assert features("Death toll tops 100,000").numbers == {100000.0}
+    assert features("عجز بقيمة 2.5 مليار دولار").numbers == {2.5e9}
+    assert features("نزوح 100 ألف شخص").numbers == {100000.0}
+    assert features("Nine million people in debt").numbers == {9e6}
+    assert features("مقتل ثلاثة أشخاص").numbers == {3.0}
+
+
+def test_empty_and_symbol_only_headlines_are_never_the_same_story() -> None:
+    assert not compare("", "").same
+    assert not compare("!!!", "عاجل").same
+    assert compare("", "x").score == 0.0
