@@ -35,12 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import EditorAlertCb
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import MAX_HEADLINE, render_alert
+from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
 from bot.progress import Operation, ProgressTracker
+from bot.services.corrections import MAX_CORRECTION
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     Draft,
@@ -517,7 +518,7 @@ async def _correct(
 ) -> None:
     text = text.strip()
     target = f"alert:{alert.id}"
-    if len(text) > MAX_HEADLINE:  # the push would cut it; refuse instead, as for a new alert
+    if len(text) > MAX_CORRECTION:  # the push would cut it; refuse instead, as for a new alert
         await audit(
             session,
             actor=editor.telegram_id,
@@ -530,7 +531,7 @@ async def _correct(
         reply_later(
             after_commit,
             message,
-            _escaped(t("editor.draft.headline_too_long", lang, length=len(text), limit=MAX_HEADLINE)),
+            _escaped(t("editor.draft.headline_too_long", lang, length=len(text), limit=MAX_CORRECTION)),
         )
         return
     await _change(message, alert.id, text, session, clock, lang, editor, sender, progress, after_commit)

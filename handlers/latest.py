@@ -23,7 +23,8 @@ router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
 
 LATEST_COUNT = 8
-MAX_HEADLINE = 200
+LATEST_HEADLINE = 200
+"""A /latest line shows at most this much of a headline (cut at a word), so the list stays one screen."""
 
 
 @router.message(Command("latest"))
@@ -68,7 +69,7 @@ async def latest(
         badge = "🔴 " if item.urgency.is_breaking else ""
         when = local_now(item.detected_at, timezone).strftime("%H:%M")
         meta = " · ".join(x for x in (item.source_name, when) if x)
-        lines.append(f"{number}. {badge}{q(shorten(item.headline, MAX_HEADLINE))} <i>({q(meta)})</i>")
+        lines.append(f"{number}. {badge}{q(shorten(item.headline, LATEST_HEADLINE))} <i>({q(meta)})</i>")
     lines.append(f"\n<i>{q(t('latest.hint', lang))}</i>")
     text = "\n".join(lines)
     markup = latest_keyboard(items)

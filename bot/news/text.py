@@ -38,6 +38,19 @@ _INVISIBLE = (
 _CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 _DROP_TABLE = str.maketrans("", "", _INVISIBLE + _CONTROLS)
 
+
+def ascii_digits(text: str) -> str:
+    """Digits of every script (Arabic-Indic ``٣٠``, Persian ``۳۰``, Devanagari …) → ASCII ``30``.
+
+    The one digit folding: parsers read dates and numbers with it, matchers compare numbers with it,
+    settings parse ``٢٣:٠٠-٠٧:٠٠`` with it. Any Unicode decimal digit (category ``Nd``) is mapped to
+    its value; everything else — including superscripts, which are not decimal digits — is kept.
+    """
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
+
+
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9:-]*\s*|!--.*?--)>", re.S)
 

@@ -30,7 +30,7 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, case, func, literal, select, union
+from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,16 +47,14 @@ from bot.db.models import (
     Topic,
     channel_topics,
 )
-from bot.delivery.render import MAX_HEADLINE, AlertView
-from bot.domain import AlertRequest, DeliveryStatus, Urgency
+from bot.delivery.render import AlertView
+from bot.domain import MAX_BODY, MAX_HEADLINE, MAX_URL, AlertRequest, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
+from bot.services.alerts import audience as audience  # the preview's count is planning's own
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.corrections import correct_alert, retract_alert
 from bot.services.editors import audit
 
-MAX_BODY = 1500
-"""Longest body an editor may send (the renderer would cut a longer one; we refuse instead)."""
-MAX_URL = 2000
 EDITOR_LEVELS: tuple[Urgency, ...] = (Urgency.FLASH, Urgency.URGENT)
 """Editors push breaking news only: flash or urgent."""
 
@@ -154,25 +152,6 @@ def preview_view(
         article_id=None,
         body=draft.body,
     )
-
-
-async def audience(session: AsyncSession, topic_ids: Sequence[int], urgency: Urgency) -> int:
-    """How many chats (and forum threads) an alert on these topics would reach right now."""
-    if not topic_ids:
-        return 0
-    level_ok = literal(True) if urgency.is_breaking else Subscription.level == "all"
-    subscribers = (
-        select(Subscriber.chat_id.label("chat_id"), Subscription.thread_id.label("thread_id"))
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscriber.active.is_(True), Subscription.topic_id.in_(list(topic_ids)), level_ok)
-    )
-    channels = (
-        select(Channel.chat_id.label("chat_id"), Channel.thread_id.label("thread_id"))
-        .join(channel_topics, channel_topics.c.channel_id == Channel.id)
-        .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(list(topic_ids)))
-    )
-    both = union(subscribers, channels).subquery()
-    return int(await session.scalar(select(func.count()).select_from(both)) or 0)
 
 
 # --- sending ------------------------------------------------------------------------------------------
