@@ -330,6 +330,7 @@ async def _send(
         editor_id=editor.id,
         status_chat_id=chat_id,
         status_message_id=message.message_id,
+        preview_message_id=data.get("preview_id"),
     )
     await state.clear()
     if not sent.created:

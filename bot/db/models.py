@@ -603,6 +603,33 @@ class Delivery(Base):
         )
 
 
+EDITOR_MESSAGE_ROLES: Final[tuple[str, ...]] = ("preview", "status")
+
+
+class EditorMessage(Base):
+    """A message the bot showed an editor about one alert: its ``preview`` or its ``status`` message.
+
+    Why a table of its own: /correct and /retract given as a reply find the alert from the replied-to
+    message. That is state a feature reads, so it lives here — never in the audit log, which is only a
+    record. One row per Telegram message ((chat, message) is unique); rows go with their alert.
+    """
+
+    __tablename__ = "editor_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"), Index(None, "alert_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    role: Mapped[str] = mapped_column(ChoiceString(EDITOR_MESSAGE_ROLES), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"EditorMessage(alert_id={self.alert_id!r}, chat_id={self.chat_id!r}, role={self.role!r})"
+
+
 class AuditLog(Base):
     """Who did what (editor actions, admin changes, API calls) and how it ended."""
 
@@ -625,6 +652,7 @@ class AuditLog(Base):
 
 __all__ = [
     "CHANNEL_MANAGERS",
+    "EDITOR_MESSAGE_ROLES",
     "EDIT_STATES",
     "LANGUAGES",
     "NAMING_CONVENTION",
@@ -639,6 +667,7 @@ __all__ = [
     "ConfigState",
     "Delivery",
     "Editor",
+    "EditorMessage",
     "EnumString",
     "Source",
     "Subscriber",

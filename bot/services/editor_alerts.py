@@ -37,10 +37,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, as_utc
 from bot.db.models import (
     Alert,
-    AuditLog,
     Channel,
     Delivery,
     Editor,
+    EditorMessage,
     Source,
     Subscriber,
     Subscription,
@@ -175,8 +175,13 @@ async def send_alert(
     editor_id: int | None = None,
     status_chat_id: int | None = None,
     status_message_id: int | None = None,
+    preview_message_id: int | None = None,
 ) -> SentAlert:
-    """Store an editor's alert and plan its deliveries through the one seam (see module doc)."""
+    """Store an editor's alert and plan its deliveries through the one seam (see module doc).
+
+    The status message (and the preview, in the same chat) are remembered in ``editor_messages`` so a
+    later /correct or /retract given as a reply to either finds this alert.
+    """
     request = AlertRequest(
         headline=draft.headline,
         urgency=urgency,
@@ -204,6 +209,15 @@ async def send_alert(
     alert.kind = "editor"
     alert.status_chat_id = status_chat_id
     alert.status_message_id = status_message_id
+    if status_chat_id is not None:
+        shown = (("status", status_message_id), ("preview", preview_message_id))
+        for role, message_id in shown:
+            if message_id is not None:
+                session.add(
+                    EditorMessage(
+                        alert_id=planned.alert_id, chat_id=status_chat_id, message_id=message_id, role=role
+                    )
+                )
     added = await plan_deliveries(session, planned.alert_id, clock)
     return SentAlert(planned.alert_id, True, added)
 
@@ -258,37 +272,23 @@ async def alert_id_by_key(session: AsyncSession, idempotency_key: str) -> int | 
     return value
 
 
-async def find_alert_for_message(
-    session: AsyncSession, chat_id: int, message_id: int, *, scan: int = 500
-) -> int | None:
-    """The alert whose status message — or preview, per the ``alert.send`` audit entry — this is.
-
-    Previews are not stored on the alert (the schema has one status message per alert), so the
-    ``alert.send`` audit entry records them; the newest ``scan`` such entries are searched.
-    """
+async def find_alert_for_message(session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+    """The alert whose preview or status message this is (``editor_messages``, else the alert's own
+    status message), or ``None``."""
     found: int | None = await session.scalar(
+        select(EditorMessage.alert_id).where(
+            EditorMessage.chat_id == chat_id, EditorMessage.message_id == message_id
+        )
+    )
+    if found is not None:
+        return found
+    found = await session.scalar(
         select(Alert.id)
         .where(Alert.status_chat_id == chat_id, Alert.status_message_id == message_id)
         .order_by(Alert.id.desc())
         .limit(1)
     )
-    if found is not None:
-        return found
-    rows = await session.execute(
-        select(AuditLog.target, AuditLog.details)
-        .where(AuditLog.action.in_(("alert.send", "alert.correct", "alert.retract")), AuditLog.result == "ok")
-        .order_by(AuditLog.id.desc())
-        .limit(scan)
-    )
-    for target, details in rows:
-        if not target or not target.startswith("alert:") or not isinstance(details, dict):
-            continue
-        if details.get("chat_id") == chat_id and message_id in (
-            details.get("preview_message_id"),
-            details.get("status_message_id"),
-        ):
-            return int(target.removeprefix("alert:"))
-    return None
+    return found
 
 
 # --- history ------------------------------------------------------------------------------------------

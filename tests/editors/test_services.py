@@ -116,6 +116,7 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
         idempotency_key="tg:1:2",
         status_chat_id=1,
         status_message_id=2,
+        preview_message_id=7,
     )
     again = await editor_alerts.send_alert(
         session, draft, urgency=Urgency.FLASH, topic_slugs=["politics"], clock=CLOCK, idempotency_key="tg:1:2"
@@ -126,6 +127,9 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
     assert alert is not None and alert.kind == "editor" and alert.status_message_id == 2
     assert await editor_alerts.find_alert_for_message(session, 1, 2) == first.alert_id
     assert await editor_alerts.find_alert_for_message(session, 1, 3) is None
+    assert await editor_alerts.find_alert_for_message(session, 1, 7) == first.alert_id  # the preview
+    assert await editor_alerts.find_alert_for_message(session, 2, 7) is None  # another chat
+    # The audit log is only a record: an entry naming a message does not make it an alert's preview.
     await editors.audit(
         session,
         actor=1,
@@ -133,9 +137,9 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
         result="ok",
         clock=CLOCK,
         target=f"alert:{first.alert_id}",
-        details={"chat_id": 1, "preview_message_id": 7},
+        details={"chat_id": 1, "preview_message_id": 8},
     )
-    assert await editor_alerts.find_alert_for_message(session, 1, 7) == first.alert_id
+    assert await editor_alerts.find_alert_for_message(session, 1, 8) is None
     [item] = await editor_alerts.history(session)
     assert (item.alert_id, item.total, item.pending, item.kind) == (first.alert_id, 3, 3, "editor")
     stored = await editor_alerts.get_alert(session, first.alert_id)
