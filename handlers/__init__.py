@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, channels, errors, fallback, latest, settings, start, topics
+from handlers import article, channels, editor_corrections, errors, fallback, latest, settings, start, topics
 from handlers import editor_alerts as editor_alerts_handlers
 from handlers import editors as editors_handlers
 from handlers.editor_gate import EditorGate
@@ -52,6 +52,14 @@ def editors_router() -> Router:
     editors.message.middleware(gate)
     editors.callback_query.middleware(gate)
     editors.include_routers(
-        *(_detached(r) for r in (editor_alerts_handlers.router, editors_handlers.router, channels.router))
+        *(
+            _detached(r)
+            for r in (
+                editor_alerts_handlers.router,
+                editor_corrections.router,
+                editors_handlers.router,
+                channels.router,
+            )
+        )
     )
     return editors

@@ -44,7 +44,6 @@ from bot.db.models import (
     Source,
     Subscriber,
     Subscription,
-    Topic,
     channel_topics,
 )
 from bot.delivery.render import AlertView
@@ -54,6 +53,7 @@ from bot.services.alerts import audience as audience  # the preview's count is p
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.corrections import correct_alert, retract_alert
 from bot.services.editors import audit
+from bot.services.subscriptions import TopicInfo, list_topics
 
 EDITOR_LEVELS: tuple[Urgency, ...] = (Urgency.FLASH, Urgency.URGENT)
 """Editors push breaking news only: flash or urgent."""
@@ -113,32 +113,17 @@ def parse_draft(text: str | None) -> Draft | DraftProblem:
 # --- topics, preview, audience ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TopicChoice:
-    id: int
-    slug: str
-    name_ar: str
-    name_en: str
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_ar
+async def all_topics(session: AsyncSession) -> list[TopicInfo]:
+    """Every topic an editor can file an alert under, in id order (the order pushes list them)."""
+    return await list_topics(session)
 
 
-async def all_topics(session: AsyncSession) -> list[TopicChoice]:
-    rows = await session.execute(
-        select(Topic.id, Topic.slug, Topic.name_ar, Topic.name_en).order_by(Topic.id)
-    )
-    return [TopicChoice(*row) for row in rows]
-
-
-async def topics_by_id(session: AsyncSession, ids: Iterable[int]) -> list[TopicChoice]:
+async def topics_by_id(session: AsyncSession, ids: Iterable[int]) -> list[TopicInfo]:
     wanted = set(ids)
     return [topic for topic in await all_topics(session) if topic.id in wanted]
 
 
-def preview_view(
-    draft: Draft, urgency: Urgency, topics: Sequence[TopicChoice], alert_id: int = 0
-) -> AlertView:
+def preview_view(draft: Draft, urgency: Urgency, topics: Sequence[TopicInfo], alert_id: int = 0) -> AlertView:
     """The :class:`AlertView` the sender will build for this alert once stored (see module doc)."""
     ordered = sorted(topics, key=lambda topic: topic.id)
     return AlertView(
@@ -378,7 +363,7 @@ async def _status_counts(session: AsyncSession, alert_ids: Sequence[int]) -> dic
 
 @dataclass(frozen=True, slots=True)
 class TopicAudience:
-    topic: TopicChoice
+    topic: TopicInfo
     subscribers: int
     channels: int
 
@@ -492,7 +477,6 @@ __all__ = [
     "SentAlert",
     "StoredAlert",
     "TopicAudience",
-    "TopicChoice",
     "alert_id_by_key",
     "all_topics",
     "audience",
