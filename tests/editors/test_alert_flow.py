@@ -122,7 +122,10 @@ async def test_editor_composes_previews_exactly_the_push_and_watches_it_go_out(r
     assert "sent 12 · failed 0 · remaining 0" in (status.text or "")
     assert status.reply_markup is None  # the draft's buttons are gone
     edits = [v for v in status.history if v.text and v.text.startswith(("📤 Alert", "✅ Alert"))]
-    assert len(edits) >= 2, "the status message was not edited live"
+    # A 12-message broadcast may finish before the first live edit: how many "sending" edits appear
+    # depends on the machine, so only the summary is required here; live editing during a long
+    # broadcast is test_live_progress_shows_a_bar_rate_and_eta_while_sending's job.
+    assert edits and (edits[-1].text or "").startswith("✅ Alert"), [v.text for v in status.history]
     times = [datetime.fromisoformat(version.at) for version in edits]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert all(gap >= 0.9 for gap in gaps), gaps  # never more than ~1 edit/s
