@@ -25,7 +25,6 @@ Design and invariants
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -375,11 +374,3 @@ def _rate(samples: deque[tuple[float, int]]) -> float | None:
     if t1 - t0 <= 0 or d1 <= d0:
         return None
     return (d1 - d0) / (t1 - t0)
-
-
-async def cancel_quietly(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
