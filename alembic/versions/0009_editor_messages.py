@@ -1,9 +1,14 @@
-"""Editors' preview and status messages get their own table (the audit log is only a record).
+"""Editors' preview/status messages and the ops chat's last notices get their own tables.
+
+The audit log is only a record; these are state features read.
 
 ``editor_messages`` maps a Telegram message the bot showed an editor (an alert's preview or status
 message) to its alert, so /correct and /retract by reply no longer scan audit JSON. Existing previews
 are not copied from the audit log: drafts and previews are short-lived, and an older alert is still
 found by its id or its status message (``alerts.status_message_id``).
+
+``ops_notices`` keeps, per subject (``source:<id>``, ``alert:<id>``), the state last notified to the
+ops chat, so a restart or a second instance does not repeat a notice.
 
 Revision ID: 0009
 Revises: 0002
@@ -39,8 +44,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("chat_id", "message_id", name=op.f("uq_editor_messages_chat_id_message_id")),
     )
     op.create_index(op.f("ix_editor_messages_alert_id"), "editor_messages", ["alert_id"], unique=False)
+    op.create_table(
+        "ops_notices",
+        sa.Column("target", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=64), nullable=False),
+        sa.Column("notified_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("target", name=op.f("pk_ops_notices")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ops_notices")
     op.drop_index(op.f("ix_editor_messages_alert_id"), table_name="editor_messages")
     op.drop_table("editor_messages")

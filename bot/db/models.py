@@ -467,6 +467,25 @@ class ConfigState(Base):
         return f"ConfigState(key={self.key!r})"
 
 
+class OpsNotice(Base):
+    """The state last *notified* to the ops chat, per subject (``source:<id>``, ``alert:<id>``).
+
+    Why a table: the ops notifier sends a notice when a subject's state differs from the one last
+    notified, and must not repeat it after a restart or from a second instance. That is state a
+    feature reads, so it lives here — never in the audit log, which stays a record. One row per
+    subject, overwritten on each notice; owned by :mod:`bot.services.ops_notices`.
+    """
+
+    __tablename__ = "ops_notices"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), nullable=False)
+    notified_at: Mapped[datetime] = _updated_at()
+
+    def __repr__(self) -> str:
+        return f"OpsNotice(target={self.target!r}, state={self.state!r})"
+
+
 # --- editors, alerts and deliveries ------------------------------------------------------------------
 
 
@@ -669,6 +688,7 @@ __all__ = [
     "Editor",
     "EditorMessage",
     "EnumString",
+    "OpsNotice",
     "Source",
     "Subscriber",
     "Subscription",
