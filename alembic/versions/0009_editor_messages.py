@@ -8,7 +8,9 @@ are not copied from the audit log: drafts and previews are short-lived, and an o
 found by its id or its status message (``alerts.status_message_id``).
 
 ``ops_notices`` keeps, per subject (``source:<id>``, ``alert:<id>``), the state last notified to the
-ops chat, so a restart or a second instance does not repeat a notice.
+ops chat, so a restart or a second instance does not repeat a notice. It is seeded once, here, from
+the newest ``ops.*`` audit rows per subject (what the notifier read until now), so upgrading does not
+repeat a notice already sent; from then on the audit log is never read for it.
 
 Revision ID: 0009
 Revises: 0002
@@ -50,6 +52,15 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=64), nullable=False),
         sa.Column("notified_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("target", name=op.f("pk_ops_notices")),
+    )
+    op.execute(
+        sa.text(
+            "INSERT INTO ops_notices (target, state, notified_at) "
+            "SELECT a.target, a.action, a.created_at FROM audit_log a "
+            "WHERE a.id IN (SELECT max(b.id) FROM audit_log b "
+            "WHERE b.action IN ('ops.source_unhealthy', 'ops.source_stale', 'ops.source_recovered', "
+            "'ops.bulk_failures') AND b.result = 'ok' AND b.target IS NOT NULL GROUP BY b.target)"
+        )
     )
 
 
