@@ -7,6 +7,8 @@ handlers, never with a traceback.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -48,11 +50,19 @@ class DigestCb(CallbackData, prefix="dg"):
     item: int
 
 
-class EditorAlertCb(CallbackData, prefix="ea"):
-    """A button of an editor's /alert draft: ``action`` ``t`` (toggle topic ``value``), ``l`` (level:
-    ``value`` is the urgency rank, 2 flash / 1 urgent), ``ok`` (send) or ``no`` (cancel)."""
+class DraftAction(StrEnum):
+    """What a button of an editor's /alert draft does."""
 
-    action: str
+    TOPIC = "topic"  # toggle topic ``value`` (its id)
+    LEVEL = "level"  # choose the level whose urgency rank is ``value`` (2 flash / 1 urgent)
+    SEND = "send"
+    CANCEL = "cancel"
+
+
+class EditorAlertCb(CallbackData, prefix="ea"):
+    """A button of an editor's /alert draft, readable as ``ea:<action>:<value>`` (``ea:topic:3``)."""
+
+    action: DraftAction
     value: int = 0
 
 

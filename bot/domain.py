@@ -16,6 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# --- limits of an alert: one definition, checked by every front end (Telegram, CMS API, console) ---
+
+MAX_HEADLINE = 600
+"""Longest headline an alert may carry — a new one or a correction (which replaces the headline).
+
+Why 600: the push (:func:`bot.delivery.render.render_alert`) shows the headline whole up to this length
+and stays far below Telegram's 4096-character message limit with the body, topics and link; editors'
+front ends refuse a longer text instead of letting the push cut it."""
+
+MAX_BODY = 1500
+"""Longest body an alert may carry; the renderer cuts a longer (source) body, editors are refused."""
+
+MAX_URL = 2000
+"""Longest link an editor may attach (browsers and Telegram handle far longer; beyond this is a mistake)."""
+
 
 class Urgency(StrEnum):
     """How loud a story is. Ordered: flash > urgent > normal."""

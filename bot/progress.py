@@ -25,7 +25,6 @@ Design and invariants
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -58,7 +57,11 @@ SLOW_INTERVAL = 10.0
 MAX_TRACK_SECONDS = 24 * 3600.0
 
 
-class Operation(StrEnum):
+class TrackedChange(StrEnum):
+    """What a status message follows: the first send of an alert, or a correction / retraction of it.
+
+    (Named apart from :class:`bot.api.openapi.Operation`, an OpenAPI operation object.)"""
+
     SEND = "send"
     CORRECT = "correct"
     RETRACT = "retract"
@@ -69,7 +72,7 @@ class Snapshot:
     """One reading, with what the renderer needs besides the counts."""
 
     alert_id: int
-    operation: Operation
+    operation: TrackedChange
     progress: DeliveryProgress
     rate: float | None  # per second, measured
     elapsed: float  # seconds since tracking started
@@ -77,14 +80,14 @@ class Snapshot:
     @property
     def total(self) -> int:
         p = self.progress
-        if self.operation is Operation.SEND:
+        if self.operation is TrackedChange.SEND:
             return p.total
         return p.edits_done + p.edits_failed + self.remaining
 
     @property
     def done(self) -> int:
         p = self.progress
-        if self.operation is Operation.SEND:
+        if self.operation is TrackedChange.SEND:
             return p.sent + p.failed + p.cancelled
         return p.edits_done + p.edits_failed
 
@@ -93,7 +96,7 @@ class Snapshot:
         """For edits, copies still on their way count too: a copy in flight when the correction came
         is edited once it is recorded as sent, and unsent copies go out with the corrected text."""
         p = self.progress
-        return p.pending if self.operation is Operation.SEND else p.edits_pending + p.pending
+        return p.pending if self.operation is TrackedChange.SEND else p.edits_pending + p.pending
 
     @property
     def finished(self) -> bool:
@@ -128,7 +131,7 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
     else:
         lines.append(Bold(t(f"editor.progress.{op}.running", lang, id=snapshot.alert_id)))
         lines.append(Code(bar(snapshot.done, snapshot.total)))
-    if snapshot.operation is Operation.SEND:
+    if snapshot.operation is TrackedChange.SEND:
         lines.append(
             Text(
                 t(
@@ -164,7 +167,7 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
     else:
         lines.append(Text(t("editor.progress.took", lang, took=_duration(snapshot.elapsed, lang))))
         if (
-            snapshot.operation is Operation.SEND
+            snapshot.operation is TrackedChange.SEND
             and p.first_sent_at is not None
             and p.last_sent_at is not None
         ):
@@ -181,7 +184,7 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Job:
     alert_id: int
-    operation: Operation
+    operation: TrackedChange
     chat_id: int
     message_id: int
     lang: str
@@ -204,7 +207,7 @@ class ProgressTracker:
         self._clock = clock
         self.interval = interval
         self._default_language = default_language
-        self._tasks: dict[tuple[int, Operation], asyncio.Task[None]] = {}
+        self._tasks: dict[tuple[int, TrackedChange], asyncio.Task[None]] = {}
         self.edits = 0  # successful edits, for tests and logs
 
     @property
@@ -215,7 +218,7 @@ class ProgressTracker:
         self,
         alert_id: int,
         *,
-        operation: Operation = Operation.SEND,
+        operation: TrackedChange = TrackedChange.SEND,
         chat_id: int | None = None,
         message_id: int | None = None,
         lang: str | None = None,
@@ -233,13 +236,13 @@ class ProgressTracker:
         task.add_done_callback(lambda done, key=key: self._forget(key, done))  # type: ignore[misc]
         return task
 
-    def _forget(self, key: tuple[int, Operation], task: asyncio.Task[None]) -> None:
+    def _forget(self, key: tuple[int, TrackedChange], task: asyncio.Task[None]) -> None:
         if self._tasks.get(key) is task:
             del self._tasks[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("progress of alert %s failed", key[0], exc_info=task.exception())
 
-    async def wait(self, alert_id: int, operation: Operation = Operation.SEND) -> None:
+    async def wait(self, alert_id: int, operation: TrackedChange = TrackedChange.SEND) -> None:
         task = self._tasks.get((alert_id, operation))
         if task is not None:
             await task
@@ -294,7 +297,7 @@ class ProgressTracker:
     async def _follow(
         self,
         alert_id: int,
-        operation: Operation,
+        operation: TrackedChange,
         chat_id: int | None,
         message_id: int | None,
         lang: str,
@@ -371,11 +374,3 @@ def _rate(samples: deque[tuple[float, int]]) -> float | None:
     if t1 - t0 <= 0 or d1 <= d0:
         return None
     return (d1 - d0) / (t1 - t0)
-
-
-async def cancel_quietly(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -33,7 +33,6 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -57,13 +56,6 @@ RETRY_SECONDS: Final = 60.0
 REPORT_SECONDS: Final = 30.0
 SCHEDULE_KEY: Final = "schedule"
 JOB_PREFIX: Final = "source:"
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduledSource:
-    source_id: int
-    name: str
-    interval_seconds: float
 
 
 def source_job_id(source_id: int) -> str:

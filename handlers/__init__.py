@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import article, channels, console, errors, fallback, latest, settings, start, topics
+from handlers import (
+    article,
+    channels,
+    console,
+    editor_corrections,
+    errors,
+    fallback,
+    latest,
+    settings,
+    start,
+    topics,
+)
 from handlers import editor_alerts as editor_alerts_handlers
 from handlers import editors as editors_handlers
 from handlers.editor_gate import EditorGate
@@ -54,7 +65,13 @@ def editors_router() -> Router:
     editors.include_routers(
         *(
             _detached(r)
-            for r in (editor_alerts_handlers.router, editors_handlers.router, channels.router, console.router)
+            for r in (
+                editor_alerts_handlers.router,
+                editor_corrections.router,
+                editors_handlers.router,
+                channels.router,
+                console.router,
+            )
         )
     )
     return editors

@@ -29,7 +29,7 @@ from bot.i18n import t
 from bot.keyboards import article_pages_keyboard
 from bot.services.articles import ArticlePages, ArticleReader, looks_like_url
 from bot.services.subscriptions import MAX_ARGUMENT
-from handlers.common import tq, usable_message
+from handlers.common import html_text, usable_message
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -47,12 +47,20 @@ async def _open(reader: ArticleReader, ref: str | int, lang: str) -> ArticlePage
             return await reader.pages(ref, lang)
         return await reader.open(ref, lang)
     except NotFound:
-        return tq("article.not_found_link", lang, url=link) if link else tq("article.not_found", lang)
+        return (
+            html_text("article.not_found_link", lang, url=link)
+            if link
+            else html_text("article.not_found", lang)
+        )
     except ArticleNotAllowed:
-        return tq("article.not_allowed_link", lang, url=link) if link else tq("article.not_allowed", lang)
+        return (
+            html_text("article.not_allowed_link", lang, url=link)
+            if link
+            else html_text("article.not_allowed", lang)
+        )
     except AajelError:
         log.warning("article %r could not be produced", ref, exc_info=True)
-        return tq("article.failed", lang, url=link or "—")
+        return html_text("article.failed", lang, url=link or "—")
 
 
 def _page(pages: ArticlePages, page: int, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -133,9 +141,9 @@ async def article_command(
 ) -> None:
     ref = (command.args or "").strip()
     if not ref:
-        await message.answer(tq("article.usage", lang))
+        await message.answer(html_text("article.usage", lang))
         return
     if len(ref) > MAX_REF or (not looks_like_url(ref) and len(ref) > MAX_ARGUMENT):
-        await message.answer(tq("input.too_long", lang, limit=MAX_REF))
+        await message.answer(html_text("input.too_long", lang, limit=MAX_REF))
         return
     await _send(message, await _open(article_reader, ref, lang), lang)

@@ -51,7 +51,7 @@ from bot.services.articles import ArticleReader
 from bot.services.editors import EditorInfo, audit, get_editor
 from bot.services.subscriptions import list_topics
 from handlers.article import _open, _send
-from handlers.common import later, tq, usable_message
+from handlers.common import html_text, later, usable_message
 from handlers.editor_gate import Hook, answer_later, reply_later
 
 log = logging.getLogger(__name__)
@@ -120,11 +120,11 @@ async def bot_membership(
     async def notify() -> None:
         key = f"channel.{outcome.event}"
         if tell_actor and membership.actor is not None:
-            await _quietly(bot, membership.actor, tq(key, lang, label=channel.label))
+            await _quietly(bot, membership.actor, html_text(key, lang, label=channel.label))
         if settings.ops_chat_id is not None:
             what = t(key, lang, label=channel.label)
             actor = str(membership.actor) if membership.actor is not None else "Telegram"
-            text = tq(
+            text = html_text(
                 "channel.ops", lang, label=channel.label, chat_id=channel.chat_id, what=what, actor=actor
             )
             await _quietly(bot, settings.ops_chat_id, text)
@@ -149,7 +149,7 @@ async def open_from_channel(
 ) -> None:
     article_id = article_of_payload(command.args)
     if article_id is None:
-        await message.answer(tq("channel.deep_link.unknown", lang))
+        await message.answer(html_text("channel.deep_link.unknown", lang))
         return
     await _send(message, await _open(article_reader, article_id, lang), lang)
 
@@ -164,7 +164,7 @@ def _topics_text(channel: svc.ChannelInfo, names: dict[str, str], lang: str) -> 
 
 
 def _panel_text(channel: svc.ChannelInfo, names: dict[str, str], lang: str) -> str:
-    text = tq(
+    text = html_text(
         "channel.panel",
         lang,
         label=channel.label,
@@ -173,19 +173,19 @@ def _panel_text(channel: svc.ChannelInfo, names: dict[str, str], lang: str) -> s
         topics=_topics_text(channel, names, lang),
     )
     if channel.managed_by == "file":
-        text += "\n\n" + tq("channel.panel.file", lang)
+        text += "\n\n" + html_text("channel.panel.file", lang)
     return text
 
 
 async def _list_text(session: AsyncSession, lang: str) -> tuple[str, list[svc.ChannelInfo]]:
     items = await svc.list_channels(session)
     if not items:
-        return tq("channel.list.empty", lang), items
+        return html_text("channel.list.empty", lang), items
     names = {topic.slug: topic.name(lang) for topic in await list_topics(session)}
-    lines = [tq("channel.list.title", lang, count=len(items))]
+    lines = [html_text("channel.list.title", lang, count=len(items))]
     for item in items:
         lines.append(
-            tq(
+            html_text(
                 "channel.line",
                 lang,
                 label=item.label,
@@ -194,7 +194,7 @@ async def _list_text(session: AsyncSession, lang: str) -> tuple[str, list[svc.Ch
                 topics=_topics_text(item, names, lang),
             )
         )
-    lines.append("\n" + tq("channel.list.hint", lang))
+    lines.append("\n" + html_text("channel.list.hint", lang))
     return "\n".join(lines), items
 
 
@@ -217,7 +217,7 @@ async def channels_command(
             return
         await state.set_state(ChannelAdd.waiting)
         await audit(session, actor=editor.telegram_id, action="channel.add_prompt", result="ok", clock=clock)
-        reply_later(after_commit, message, tq("channel.add.prompt", lang))
+        reply_later(after_commit, message, html_text("channel.add.prompt", lang))
         return
     text, items = await _list_text(session, lang)
     await audit(session, actor=editor.telegram_id, action="channel.list", result="ok", clock=clock)
@@ -236,7 +236,7 @@ async def cancel_add(
 ) -> None:
     await state.clear()
     await audit(session, actor=editor.telegram_id, action="channel.add_cancel", result="ok", clock=clock)
-    reply_later(after_commit, message, tq("editor.compose.cancelled", lang))
+    reply_later(after_commit, message, html_text("editor.compose.cancelled", lang))
 
 
 @router.message(ChannelAdd.waiting, ~F.text.startswith("/"))
@@ -257,7 +257,7 @@ async def add_reply(
         ref = message.text.strip().split()[0]
     else:
         await audit(session, actor=editor.telegram_id, action="channel.add", result="invalid", clock=clock)
-        reply_later(after_commit, message, tq("channel.add.not_channel", lang))
+        reply_later(after_commit, message, html_text("channel.add.not_channel", lang))
         return
     await state.clear()
     await _add(message, ref, session, clock, lang, editor, bot, after_commit)
@@ -280,7 +280,7 @@ async def _add(
             await audit(
                 session, actor=editor.telegram_id, action="channel.add", result="invalid", clock=clock
             )
-            reply_later(after_commit, message, tq("channel.add.not_channel", lang))
+            reply_later(after_commit, message, html_text("channel.add.not_channel", lang))
             return
         me = await bot.me()
         try:
@@ -298,7 +298,7 @@ async def _add(
             result="not_found",
             clock=clock,
         )
-        reply_later(after_commit, message, tq("channel.add.not_found", lang, chat=ref))
+        reply_later(after_commit, message, html_text("channel.add.not_found", lang, chat=ref))
         return
     membership = svc.BotMembership(
         chat_id=chat.id,
@@ -317,9 +317,9 @@ async def _add(
     if channel.status == "missing_rights":
         key = "channel.missing_rights"
     text = (
-        tq(key, lang, label=channel.label)
+        html_text(key, lang, label=channel.label)
         if key
-        else tq(
+        else html_text(
             "channel.unchanged", lang, label=channel.label, status=t(f"channel.status.{channel.status}", lang)
         )
     )

@@ -55,15 +55,19 @@ def place_of(message: Message) -> Place:
     return Place(chat.id, thread or 0, ChatKind(chat.type), title, chat.username)
 
 
-def q(value: object) -> str:
+def escape_html(value: object) -> str:
     """Escape a value for Telegram HTML (every message here is sent with the HTML parse mode)."""
     return html.escape(str(value), quote=False)
 
 
-def tq(key: str, lang: str, **kwargs: object) -> str:
+def html_text(key: str, lang: str, **kwargs: object) -> str:
     """The catalogue string ``key`` as Telegram HTML: the template and every argument escaped."""
-    template = q(t(key, lang))
-    return template.format(**{name: q(value) for name, value in kwargs.items()}) if kwargs else template
+    template = escape_html(t(key, lang))
+    return (
+        template.format(**{name: escape_html(value) for name, value in kwargs.items()})
+        if kwargs
+        else template
+    )
 
 
 def later(after_commit: list[AfterCommit], action: Callable[[], Awaitable[object]]) -> None:
@@ -94,7 +98,7 @@ async def admin_or_refuse(message: Message, bot: Bot, lang: str) -> bool:
     """True if the sender may change this chat; otherwise politely says why not and returns False."""
     if await is_admin(bot, message.chat, message.from_user, message.sender_chat):
         return True
-    await message.reply(tq("group.admin_only", lang))
+    await message.reply(html_text("group.admin_only", lang))
     return False
 
 

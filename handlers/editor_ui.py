@@ -13,12 +13,13 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.formatting import Bold, Italic, Text, as_line
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import EditorAlertCb
+from bot.callbacks import DraftAction, EditorAlertCb
 from bot.delivery.render import shorten
 from bot.domain import Urgency
 from bot.i18n import t
-from bot.services.editor_alerts import EDITOR_LEVELS, HistoryItem, NewsroomStats, TopicChoice
+from bot.services.editor_alerts import EDITOR_LEVELS, HistoryItem, NewsroomStats
 from bot.services.editors import EditorInfo
+from bot.services.subscriptions import TopicInfo
 
 
 def _lines(parts: Sequence[Text | str]) -> str:
@@ -31,7 +32,7 @@ def _lines(parts: Sequence[Text | str]) -> str:
 
 
 def draft_keyboard(
-    topics: Sequence[TopicChoice], selected: Sequence[int], level: Urgency, lang: str
+    topics: Sequence[TopicInfo], selected: Sequence[int], level: Urgency, lang: str
 ) -> InlineKeyboardMarkup:
     """Topic toggles (two per row), the two levels, then Send / Cancel."""
     builder = InlineKeyboardBuilder()
@@ -39,23 +40,26 @@ def draft_keyboard(
     for topic in topics:
         mark = "✅" if topic.id in chosen else "⬜"
         builder.button(
-            text=f"{mark} {topic.name(lang)}", callback_data=EditorAlertCb(action="t", value=topic.id)
+            text=f"{mark} {topic.name(lang)}",
+            callback_data=EditorAlertCb(action=DraftAction.TOPIC, value=topic.id),
         )
     for option in EDITOR_LEVELS:
         mark = "🔘" if option is level else "⚪"
         builder.button(
             text=f"{mark} {t(f'editor.level.{option.value}', lang)}",
-            callback_data=EditorAlertCb(action="l", value=option.rank),
+            callback_data=EditorAlertCb(action=DraftAction.LEVEL, value=option.rank),
         )
-    builder.button(text=t("editor.button.send", lang), callback_data=EditorAlertCb(action="ok"))
-    builder.button(text=t("editor.button.cancel", lang), callback_data=EditorAlertCb(action="no"))
+    builder.button(text=t("editor.button.send", lang), callback_data=EditorAlertCb(action=DraftAction.SEND))
+    builder.button(
+        text=t("editor.button.cancel", lang), callback_data=EditorAlertCb(action=DraftAction.CANCEL)
+    )
     rows = [2] * (len(topics) // 2) + ([1] if len(topics) % 2 else []) + [2, 2]
     builder.adjust(*rows)
     return builder.as_markup()
 
 
 def draft_controls_text(
-    topics: Sequence[TopicChoice], selected: Sequence[int], level: Urgency, audience: int, lang: str
+    topics: Sequence[TopicInfo], selected: Sequence[int], level: Urgency, audience: int, lang: str
 ) -> str:
     chosen = [topic.name(lang) for topic in topics if topic.id in set(selected)]
     names = ("، " if lang == "ar" else ", ").join(chosen) if chosen else t("editor.compose.no_topics", lang)

@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.commands import COMMANDS
 from bot.config import Settings
 from bot.i18n import t
-from handlers.common import tq
+from handlers.common import html_text
 
 router = Router(name=__name__)
 
@@ -41,9 +41,9 @@ def _command(text: str | None) -> tuple[str, str | None] | None:
 @router.message(F.chat.type == "private")
 async def private_anything(message: Message, lang: str) -> None:
     if _command(message.text) is not None:
-        await message.answer(tq("command.unknown", lang))
+        await message.answer(html_text("command.unknown", lang))
     else:
-        await message.answer(tq("text.hint", lang))
+        await message.answer(html_text("text.hint", lang))
 
 
 @router.message(F.chat.type.in_({"group", "supergroup"}), F.text.startswith("/"))
@@ -53,7 +53,7 @@ async def group_command(message: Message, lang: str, bot: Bot) -> None:
         return  # not addressed to us by name: maybe another bot's command
     me = await bot.me()
     if (me.username or "").lower() == parsed[1].lower():
-        await message.reply(tq("command.unknown", lang))
+        await message.reply(html_text("command.unknown", lang))
 
 
 @router.channel_post(F.text.startswith("/"))
@@ -63,4 +63,4 @@ async def channel_command(message: Message, settings: Settings, bot: Bot) -> Non
         return
     if parsed[1] is not None and parsed[1].lower() != ((await bot.me()).username or "").lower():
         return
-    await message.answer(tq("chat.channel", settings.default_language))
+    await message.answer(html_text("chat.channel", settings.default_language))

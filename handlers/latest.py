@@ -17,13 +17,14 @@ from bot.middlewares import AfterCommit
 from bot.services import subscriptions
 from bot.services.articles import recent_headlines
 from bot.services.subscriptions import MAX_ARGUMENT, local_now
-from handlers.common import later, place_of, q, tq
+from handlers.common import escape_html, html_text, later, place_of
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
 
 LATEST_COUNT = 8
-MAX_HEADLINE = 200
+LATEST_HEADLINE = 200
+"""A /latest line shows at most this much of a headline (cut at a word), so the list stays one screen."""
 
 
 @router.message(Command("latest"))
@@ -37,27 +38,27 @@ async def latest(
 ) -> None:
     place = place_of(message)
     args = (command.args or "").strip()
-    header = tq("latest.header", lang)
+    header = html_text("latest.header", lang)
     topic_ids: list[int] | None = None
     if args:
         try:
             topic = await subscriptions.resolve_topic(session, args)
         except ValidationError:
-            later(after_commit, lambda: message.answer(tq("input.too_long", lang, limit=MAX_ARGUMENT)))
+            later(after_commit, lambda: message.answer(html_text("input.too_long", lang, limit=MAX_ARGUMENT)))
             return
         except NotFound:
             names = ", ".join(x.name(lang) for x in await subscriptions.list_topics(session))
-            error = tq("topic.unknown", lang, topic=args[:64], available=names)
+            error = html_text("topic.unknown", lang, topic=args[:64], available=names)
             later(after_commit, lambda: message.answer(error))
             return
         topic_ids = [topic.id]
-        header = tq("latest.header_topic", lang, topic=topic.name(lang))
+        header = html_text("latest.header_topic", lang, topic=topic.name(lang))
     else:
         mine = await subscriptions.subscriptions_of(session, place.chat_id, place.thread_id)
         topic_ids = [s.topic.id for s in mine] or None
     items = await recent_headlines(session, topic_ids=topic_ids, limit=LATEST_COUNT)
     if not items:
-        later(after_commit, lambda: message.answer(tq("latest.none", lang)))
+        later(after_commit, lambda: message.answer(html_text("latest.none", lang)))
         return
     try:
         timezone = (await subscriptions.chat_settings(session, place.chat_id)).timezone
@@ -68,8 +69,10 @@ async def latest(
         badge = "🔴 " if item.urgency.is_breaking else ""
         when = local_now(item.detected_at, timezone).strftime("%H:%M")
         meta = " · ".join(x for x in (item.source_name, when) if x)
-        lines.append(f"{number}. {badge}{q(shorten(item.headline, MAX_HEADLINE))} <i>({q(meta)})</i>")
-    lines.append(f"\n<i>{q(t('latest.hint', lang))}</i>")
+        lines.append(
+            f"{number}. {badge}{escape_html(shorten(item.headline, LATEST_HEADLINE))} <i>({escape_html(meta)})</i>"
+        )
+    lines.append(f"\n<i>{escape_html(t('latest.hint', lang))}</i>")
     text = "\n".join(lines)
     markup = latest_keyboard(items)
     later(after_commit, lambda: message.answer(text, reply_markup=markup))

@@ -42,12 +42,12 @@ from bot.services.subscriptions import MAX_ARGUMENT, ChatSettings, format_minute
 from handlers.common import (
     Place,
     admin_or_refuse,
+    escape_html,
+    html_text,
     is_admin,
     later,
     place_of,
-    q,
     register_place,
-    tq,
     usable_message,
 )
 
@@ -83,18 +83,23 @@ def settings_text(settings: ChatSettings, lang: str, clock: Clock, digest_minute
     """The /settings message (Telegram HTML)."""
     now = local_now(clock.now(), settings.timezone)
     lines = [
-        f"<b>{tq('settings.title', lang)}</b>",
-        tq("settings.language", lang, value=LANGUAGE_NAMES[settings.language]),
-        tq("settings.timezone", lang, value=settings.timezone, time=now.strftime("%H:%M")),
-        tq("settings.quiet", lang, value=quiet_label(settings, lang)),
+        f"<b>{html_text('settings.title', lang)}</b>",
+        html_text("settings.language", lang, value=LANGUAGE_NAMES[settings.language]),
+        html_text("settings.timezone", lang, value=settings.timezone, time=now.strftime("%H:%M")),
+        html_text("settings.quiet", lang, value=quiet_label(settings, lang)),
         "",
-        f"<b>{tq('settings.topics', lang)}</b>",
+        f"<b>{html_text('settings.topics', lang)}</b>",
     ]
     if not settings.subscriptions:
-        lines.append(tq("settings.no_topics", lang))
+        lines.append(html_text("settings.no_topics", lang))
     for sub in settings.subscriptions:
-        lines.append(f"• {q(sub.topic.name(lang))} — {tq(f'level.{sub.level}', lang)}")
-    lines += ["", tq("settings.digest_every", lang, minutes=digest_minutes), "", tq("settings.hint", lang)]
+        lines.append(f"• {escape_html(sub.topic.name(lang))} — {html_text(f'level.{sub.level}', lang)}")
+    lines += [
+        "",
+        html_text("settings.digest_every", lang, minutes=digest_minutes),
+        "",
+        html_text("settings.hint", lang),
+    ]
     return "\n".join(lines)
 
 
@@ -114,7 +119,7 @@ async def settings_command(
         return
     args = (command.args or "").strip()
     if len(args) > MAX_ARGUMENT:
-        later(after_commit, lambda: message.answer(tq("input.too_long", lang, limit=MAX_ARGUMENT)))
+        later(after_commit, lambda: message.answer(html_text("input.too_long", lang, limit=MAX_ARGUMENT)))
         return
     await register_place(session, place, lang, clock)
     if args:
@@ -133,48 +138,50 @@ async def _apply(session: AsyncSession, place: Place, args: str, lang: str, cloc
     action = SUBCOMMANDS.get(word.strip().lower())
     rest = rest.strip()
     if action is None or not rest:
-        return lang, tq("settings.usage", lang, hint=t("settings.hint", lang))
+        return lang, html_text("settings.usage", lang, hint=t("settings.hint", lang))
     if action == "lang":
         try:
             new = await subscriptions.set_language(session, chat_id=place.chat_id, language=rest, clock=clock)
         except ValidationError:
-            return lang, tq("settings.bad_language", lang, value=rest)
-        return new, tq("settings.lang_saved", new)
+            return lang, html_text("settings.bad_language", lang, value=rest)
+        return new, html_text("settings.lang_saved", new)
     if action == "tz":
         try:
             name = await subscriptions.set_timezone(
                 session, chat_id=place.chat_id, timezone=rest, clock=clock
             )
         except ValidationError:
-            return lang, tq("settings.bad_timezone", lang, value=rest)
-        return lang, tq("settings.tz_saved", lang, value=name)
+            return lang, html_text("settings.bad_timezone", lang, value=rest)
+        return lang, html_text("settings.tz_saved", lang, value=name)
     if action == "quiet":
         try:
             window = subscriptions.parse_quiet_hours(rest)
             await subscriptions.set_quiet_hours(session, chat_id=place.chat_id, window=window, clock=clock)
         except ValidationError:
-            return lang, tq("settings.bad_quiet", lang, value=rest)
+            return lang, html_text("settings.bad_quiet", lang, value=rest)
         label = t("settings.quiet_off", lang) if window is None else "–".join(map(format_minutes, window))
-        return lang, tq("settings.quiet_saved", lang, value=label)
+        return lang, html_text("settings.quiet_saved", lang, value=label)
     # level <topic> urgent|all — the level is the last word, the topic may have several
     topic_text, _, level_word = rest.rpartition(" ")
     level = {"urgent": "urgent", "عاجل": "urgent", "all": "all", "الكل": "all", "كل": "all"}.get(
         level_word.strip().lower()
     )
     if level is None or not topic_text.strip():
-        return lang, tq("settings.level_usage", lang)
+        return lang, html_text("settings.level_usage", lang)
     try:
         topic = await subscriptions.resolve_topic(session, topic_text)
     except (NotFound, ValidationError):
         names = ", ".join(x.name(lang) for x in await subscriptions.list_topics(session))
-        return lang, tq("topic.unknown", lang, topic=topic_text.strip()[:64], available=names)
+        return lang, html_text("topic.unknown", lang, topic=topic_text.strip()[:64], available=names)
     try:
         await subscriptions.set_level(
             session, chat_id=place.chat_id, topic_id=topic.id, level=level, thread_id=place.thread_id
         )
     except NotFound:
-        return lang, tq("topic.not_subscribed", lang, topic=topic.name(lang))
-    return lang, tq("settings.level_saved", lang, topic=topic.name(lang), level=t(f"level.{level}", lang))
+        return lang, html_text("topic.not_subscribed", lang, topic=topic.name(lang))
+    return lang, html_text(
+        "settings.level_saved", lang, topic=topic.name(lang), level=t(f"level.{level}", lang)
+    )
 
 
 @router.callback_query(SettingsCb.filter())
@@ -207,10 +214,10 @@ async def settings_button(
     text: str | None = None
     markup: InlineKeyboardMarkup | None = None
     if action == "tzm":
-        text, markup = tq("settings.tz_prompt", lang), timezone_keyboard(lang)
+        text, markup = html_text("settings.tz_prompt", lang), timezone_keyboard(lang)
     elif action == "qm":
         current = await subscriptions.chat_settings(session, place.chat_id, place.thread_id)
-        text, markup = tq("settings.quiet_prompt", lang, tz=current.timezone), quiet_keyboard(lang)
+        text, markup = html_text("settings.quiet_prompt", lang, tz=current.timezone), quiet_keyboard(lang)
     else:
         try:
             if action == "lang":
@@ -262,5 +269,5 @@ async def stop(
     if place.is_group and not await admin_or_refuse(message, bot, lang):
         return
     kept = await subscriptions.forget_chat(session, place.chat_id)
-    text = tq("stop.done" if kept else "stop.nothing", lang)
+    text = html_text("stop.done" if kept else "stop.nothing", lang)
     later(after_commit, lambda: message.answer(text))

@@ -12,7 +12,7 @@ from bot.exceptions import NotFound, ValidationError
 from bot.keyboards import topics_keyboard
 from bot.middlewares import AfterCommit
 from bot.services import subscriptions
-from handlers.common import admin_or_refuse, later, place_of, register_place, tq
+from handlers.common import admin_or_refuse, html_text, later, place_of, register_place
 
 router = Router(name=__name__)
 router.message.filter(F.chat.type.in_({"private", "group", "supergroup"}))
@@ -42,7 +42,7 @@ async def start(
             topic = await subscriptions.resolve_topic(session, wanted)
         except (NotFound, ValidationError):
             names = ", ".join(topic.name(lang) for topic in await subscriptions.list_topics(session))
-            notes.append(tq("topic.unknown", lang, topic=wanted[:64], available=names))
+            notes.append(html_text("topic.unknown", lang, topic=wanted[:64], available=names))
         else:
             changed = await subscriptions.set_subscription(
                 session,
@@ -53,7 +53,7 @@ async def start(
                 thread_id=place.thread_id,
             )
             key = "topic.subscribed" if changed else "topic.already"
-            notes.append(tq(key, lang, topic=topic.name(lang)))
+            notes.append(html_text(key, lang, topic=topic.name(lang)))
     items = await subscriptions.topics_with_state(session, place.chat_id, place.thread_id)
     welcome = "welcome.thread" if place.thread_id else "welcome.group" if place.is_group else "welcome"
     markup = topics_keyboard(items, lang)
@@ -61,11 +61,11 @@ async def start(
     async def reply() -> None:
         for note in notes:
             await message.answer(note)
-        await message.answer(tq(welcome, lang), reply_markup=markup)
+        await message.answer(html_text(welcome, lang), reply_markup=markup)
 
     later(after_commit, reply)
 
 
 @router.message(Command("help"))
 async def help_command(message: Message, lang: str) -> None:
-    await message.answer(tq("help", lang))
+    await message.answer(html_text("help", lang))

@@ -21,12 +21,12 @@ from bot.services import subscriptions
 from bot.services.subscriptions import MAX_ARGUMENT, TopicInfo
 from handlers.common import (
     admin_or_refuse,
+    escape_html,
+    html_text,
     is_admin,
     later,
     place_of,
-    q,
     register_place,
-    tq,
     usable_message,
 )
 
@@ -45,9 +45,11 @@ async def _resolve(session: AsyncSession, text: str, lang: str) -> TopicInfo | s
     try:
         return await subscriptions.resolve_topic(session, text)
     except ValidationError:
-        return tq("input.too_long", lang, limit=MAX_ARGUMENT)
+        return html_text("input.too_long", lang, limit=MAX_ARGUMENT)
     except NotFound:
-        return tq("topic.unknown", lang, topic=text.strip()[:64], available=await _available(session, lang))
+        return html_text(
+            "topic.unknown", lang, topic=text.strip()[:64], available=await _available(session, lang)
+        )
 
 
 @router.message(Command("topics"))
@@ -57,9 +59,9 @@ async def show_topics(
     place = place_of(message)
     items = await subscriptions.topics_with_state(session, place.chat_id, place.thread_id)
     if not items:
-        text, markup = tq("topics.none", lang), None
+        text, markup = html_text("topics.none", lang), None
     else:
-        text = tq("topics.prompt.thread" if place.thread_id else "topics.prompt", lang)
+        text = html_text("topics.prompt.thread" if place.thread_id else "topics.prompt", lang)
         markup = topics_keyboard(items, lang)
     later(after_commit, lambda: message.answer(text, reply_markup=markup))
 
@@ -117,7 +119,7 @@ async def subscribe(
 ) -> None:
     place = place_of(message)
     if not (command.args or "").strip():
-        usage = tq("subscribe.usage", lang, available=await _available(session, lang))
+        usage = html_text("subscribe.usage", lang, available=await _available(session, lang))
         later(after_commit, lambda: message.answer(usage))
         return
     if place.is_group and not await admin_or_refuse(message, bot, lang):
@@ -135,7 +137,7 @@ async def subscribe(
         clock=clock,
         thread_id=place.thread_id,
     )
-    text = tq("topic.subscribed" if changed else "topic.already", lang, topic=found.name(lang))
+    text = html_text("topic.subscribed" if changed else "topic.already", lang, topic=found.name(lang))
     later(after_commit, lambda: message.answer(text))
 
 
@@ -152,7 +154,7 @@ async def unsubscribe(
     place = place_of(message)
     args = (command.args or "").strip()
     if not args:
-        later(after_commit, lambda: message.answer(tq("unsubscribe.usage", lang)))
+        later(after_commit, lambda: message.answer(html_text("unsubscribe.usage", lang)))
         return
     if place.is_group and not await admin_or_refuse(message, bot, lang):
         return
@@ -163,7 +165,7 @@ async def unsubscribe(
             )
         except NotFound:
             count = 0
-        text = tq("unsubscribe.all", lang, count=count)
+        text = html_text("unsubscribe.all", lang, count=count)
         later(after_commit, lambda: message.answer(text))
         return
     found = await _resolve(session, args, lang)
@@ -181,7 +183,9 @@ async def unsubscribe(
         )
     except NotFound:  # never started: nothing to unsubscribe from
         changed = False
-    text = tq("topic.unsubscribed" if changed else "topic.not_subscribed", lang, topic=found.name(lang))
+    text = html_text(
+        "topic.unsubscribed" if changed else "topic.not_subscribed", lang, topic=found.name(lang)
+    )
     later(after_commit, lambda: message.answer(text))
 
 
@@ -192,13 +196,13 @@ async def my_topics(
     place = place_of(message)
     subs = await subscriptions.subscriptions_of(session, place.chat_id)
     if not subs:
-        later(after_commit, lambda: message.answer(tq("mytopics.none", lang)))
+        later(after_commit, lambda: message.answer(html_text("mytopics.none", lang)))
         return
-    lines = [tq("mytopics.header", lang)]
+    lines = [html_text("mytopics.header", lang)]
     for sub in subs:
-        line = f"• <b>{q(sub.topic.name(lang))}</b> — {tq(f'level.{sub.level}', lang)}"
+        line = f"• <b>{escape_html(sub.topic.name(lang))}</b> — {html_text(f'level.{sub.level}', lang)}"
         if sub.thread_id:
-            line += " " + tq("mytopics.thread", lang, thread=sub.thread_id)
+            line += " " + html_text("mytopics.thread", lang, thread=sub.thread_id)
         lines.append(line)
     text = "\n".join(lines)
     later(after_commit, lambda: message.answer(text))

@@ -33,6 +33,11 @@ postgres"``, or ``@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=Tr
     commit or roll back ``session`` before calling code that opens its own session from
     ``session_factory``, or that code waits for the lock.
 
+Shared data
+-----------
+:func:`shared_path` — a path inside ``../shared`` (the read-only corpus next to the project). Missing:
+the test is skipped locally, but fails when ``CI`` is set (a CI run must never pass by skipping it).
+
 Cost (measured on this machine): a private PostgreSQL schema created, migrated and dropped costs
 ~0.2 s per test, the shared one ~0.01 s; SQLite migrates once per run into a template file (~0.07 s)
 that each test copies (~1 ms).
@@ -122,13 +127,36 @@ def _postgres_problem() -> str | None:
     return _pg_problem[0]
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _skip_or_fail(problem: str) -> None:
+    """Skip locally; under ``CI`` a missing prerequisite is an error, never a silent skip."""
+    if _in_ci():
+        pytest.fail(f"{problem} (CI is set, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(problem)
+
+
 def _require_postgres() -> None:
     problem = _postgres_problem()
     if problem is None:
         return
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"{problem} (CI is set, so this is an error, not a skip)", pytrace=False)
-    pytest.skip(problem)
+    _skip_or_fail(problem)
+
+
+# --- shared data ---------------------------------------------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+"""``../shared``: the corpus and seed pages, read in place (never copied into the project)."""
+
+
+def shared_path(*parts: str) -> Path:
+    """``../shared/<parts>``; if it is missing, skip the test — or fail it when ``CI`` is set."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        _skip_or_fail(f"shared data not present: {path}")
+    return path
 
 
 def postgres_schema_url(schema: str) -> str:

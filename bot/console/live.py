@@ -28,7 +28,7 @@ from aiohttp import web
 from bot.console.auth import SignedIn, load_session
 from bot.exceptions import NotFound
 from bot.i18n import t
-from bot.progress import Operation, Snapshot, _duration, _rate
+from bot.progress import Snapshot, TrackedChange, _duration, _rate
 from bot.services.corrections import delivery_progress
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ def snapshot_event(snapshot: Snapshot, lang: str) -> dict[str, Any]:
         "operation": snapshot.operation.value,
         "total": total,
         "done": done,
-        "sent": p.sent if snapshot.operation is Operation.SEND else p.edits_done,
-        "failed": p.failed if snapshot.operation is Operation.SEND else p.edits_failed,
+        "sent": p.sent if snapshot.operation is TrackedChange.SEND else p.edits_done,
+        "failed": p.failed if snapshot.operation is TrackedChange.SEND else p.edits_failed,
         "remaining": snapshot.remaining,
         "cancelled": p.cancelled,
         "percent": percent,
@@ -63,7 +63,7 @@ def snapshot_event(snapshot: Snapshot, lang: str) -> dict[str, Any]:
 
 
 async def progress_stream(
-    console: Console, request: web.Request, alert_id: int, operation: Operation
+    console: Console, request: web.Request, alert_id: int, operation: TrackedChange
 ) -> web.StreamResponse:
     from bot.console.web import COOKIE
 

@@ -36,12 +36,11 @@ from bot.delivery.render import MAX_HEADLINE, render_alert
 from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
-from bot.progress import Operation
+from bot.progress import TrackedChange
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     Draft,
     DraftProblem,
-    TopicChoice,
     all_topics,
     audience,
     change_alert,
@@ -55,6 +54,7 @@ from bot.services.editor_alerts import (
 )
 from bot.services.editors import audit
 from bot.services.sources import set_source_enabled, source_statuses
+from bot.services.subscriptions import TopicInfo
 
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -104,7 +104,7 @@ class Preview:
     html: str
     audience: int
     problem: str | None
-    chosen: tuple[TopicChoice, ...]
+    chosen: tuple[TopicInfo, ...]
     level: Urgency
 
 
@@ -125,8 +125,8 @@ async def _preview(console: Console, session: AsyncSession, form: ComposeForm, l
     return Preview(rendered.text, reach, problem, chosen, level)
 
 
-def _alert_path(alert_id: int, op: Operation | None = None) -> str:
-    suffix = f"?op={op.value}" if op is not None and op is not Operation.SEND else ""
+def _alert_path(alert_id: int, op: TrackedChange | None = None) -> str:
+    suffix = f"?op={op.value}" if op is not None and op is not TrackedChange.SEND else ""
     return f"{CONSOLE_PATH}/alerts/{alert_id}{suffix}"
 
 
@@ -257,8 +257,8 @@ def _alert_id(request: web.Request) -> int:
 async def alert_page(console: Console, request: web.Request, signed: SignedIn) -> web.StreamResponse:
     alert_id = _alert_id(request)
     lang = console.lang(request)
-    op_name = request.query.get("op", Operation.SEND.value)
-    operation = Operation(op_name) if op_name in {o.value for o in Operation} else Operation.SEND
+    op_name = request.query.get("op", TrackedChange.SEND.value)
+    operation = TrackedChange(op_name) if op_name in {o.value for o in TrackedChange} else TrackedChange.SEND
     async with console.sessionmaker() as session:
         try:
             stored = await get_alert(session, alert_id)
@@ -295,8 +295,8 @@ async def _correction_text(session: AsyncSession, alert_id: int) -> str | None:
 
 async def events(console: Console, request: web.Request, signed: SignedIn) -> web.StreamResponse:
     alert_id = _alert_id(request)
-    op_name = request.query.get("op", Operation.SEND.value)
-    operation = Operation(op_name) if op_name in {o.value for o in Operation} else Operation.SEND
+    op_name = request.query.get("op", TrackedChange.SEND.value)
+    operation = TrackedChange(op_name) if op_name in {o.value for o in TrackedChange} else TrackedChange.SEND
     return await progress_stream(console, request, alert_id, operation)
 
 
@@ -343,7 +343,7 @@ async def _change(
         return console.render(request, "error.html", signed, status=409, message=message)
     console.wake()
     return console.redirect(
-        _alert_path(alert_id, Operation.RETRACT if correction is None else Operation.CORRECT)
+        _alert_path(alert_id, TrackedChange.RETRACT if correction is None else TrackedChange.CORRECT)
     )
 
 

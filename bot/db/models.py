@@ -467,6 +467,25 @@ class ConfigState(Base):
         return f"ConfigState(key={self.key!r})"
 
 
+class OpsNotice(Base):
+    """The state last *notified* to the ops chat, per subject (``source:<id>``, ``alert:<id>``).
+
+    Why a table: the ops notifier sends a notice when a subject's state differs from the one last
+    notified, and must not repeat it after a restart or from a second instance. That is state a
+    feature reads, so it lives here — never in the audit log, which stays a record. One row per
+    subject, overwritten on each notice; owned by :mod:`bot.services.ops_notices`.
+    """
+
+    __tablename__ = "ops_notices"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), nullable=False)
+    notified_at: Mapped[datetime] = _updated_at()
+
+    def __repr__(self) -> str:
+        return f"OpsNotice(target={self.target!r}, state={self.state!r})"
+
+
 # --- editors, alerts and deliveries ------------------------------------------------------------------
 
 
@@ -603,6 +622,33 @@ class Delivery(Base):
         )
 
 
+EDITOR_MESSAGE_ROLES: Final[tuple[str, ...]] = ("preview", "status")
+
+
+class EditorMessage(Base):
+    """A message the bot showed an editor about one alert: its ``preview`` or its ``status`` message.
+
+    Why a table of its own: /correct and /retract given as a reply find the alert from the replied-to
+    message. That is state a feature reads, so it lives here — never in the audit log, which is only a
+    record. One row per Telegram message ((chat, message) is unique); rows go with their alert.
+    """
+
+    __tablename__ = "editor_messages"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"), Index(None, "alert_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    role: Mapped[str] = mapped_column(ChoiceString(EDITOR_MESSAGE_ROLES), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+
+    def __repr__(self) -> str:
+        return f"EditorMessage(alert_id={self.alert_id!r}, chat_id={self.chat_id!r}, role={self.role!r})"
+
+
 class AuditLog(Base):
     """Who did what (editor actions, admin changes, API calls) and how it ended."""
 
@@ -649,6 +695,7 @@ class ConsoleSession(Base):
 
 __all__ = [
     "CHANNEL_MANAGERS",
+    "EDITOR_MESSAGE_ROLES",
     "EDIT_STATES",
     "LANGUAGES",
     "NAMING_CONVENTION",
@@ -664,7 +711,9 @@ __all__ = [
     "ConsoleSession",
     "Delivery",
     "Editor",
+    "EditorMessage",
     "EnumString",
+    "OpsNotice",
     "Source",
     "Subscriber",
     "Subscription",

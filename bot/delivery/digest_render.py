@@ -35,7 +35,8 @@ from bot.i18n import t
 
 MAX_ITEMS = 20
 """Headlines listed in one digest; the rest are counted ("… and 7 more")."""
-MAX_HEADLINE = 160
+DIGEST_HEADLINE = 160
+"""A digest line shows at most this much of a headline (cut at a word), so 20 lines fit one message."""
 BUTTONS = 10
 """Items that get a "full article" button (Telegram keyboards stay usable up to about this many)."""
 
@@ -90,7 +91,7 @@ def render_digest(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessag
     if view.when is not None:
         parts += ["\n", t("digest.until", lang, time=view.when.astimezone(tz).strftime("%H:%M %d/%m/%Y"))]
     for number, item in enumerate(shown, start=1):
-        headline = shorten(item.headline, MAX_HEADLINE)
+        headline = shorten(item.headline, DIGEST_HEADLINE)
         parts.append(f"\n{number}. ")
         # aiogram puts the URL into href="" verbatim; escape it so "&" and quotes stay valid HTML.
         parts.append(TextLink(headline, url=html.escape(item.url)) if item.url else headline)

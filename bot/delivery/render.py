@@ -27,10 +27,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from aiogram.utils.formatting import Bold, Italic, Strikethrough, Text, TextLink, as_line
 
 from bot.callbacks import ArticleCb
-from bot.domain import Urgency
+from bot.domain import MAX_BODY, MAX_HEADLINE, Urgency
 from bot.i18n import t
-
-MAX_HEADLINE = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +76,7 @@ def render_alert(view: AlertView, *, lang: str, tz: ZoneInfo) -> RenderedMessage
         headline = Bold(shorten(view.headline, MAX_HEADLINE))
         lines[0] = as_line(Bold(badge), " | ", Italic(t("push.corrected", lang)), " ", headline, end="")
     if view.body:
-        lines.append(Text(shorten(view.body, 1500)))
+        lines.append(Text(shorten(view.body, MAX_BODY)))
     meta: list[str] = []
     if view.topic_names:
         names = [en if lang == "en" else ar for ar, en in view.topic_names]
@@ -127,6 +125,9 @@ def render_retraction(view: AlertView, *, lang: str) -> RenderedMessage:
         disable_notification=True,
         link_preview=LinkPreviewOptions(is_disabled=True),
     )
+
+
+__all__ = ["MAX_HEADLINE", "AlertView", "RenderedMessage", "render_alert", "render_retraction", "shorten"]
 
 
 def _join(parts: list[Text]) -> list[Text | str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.news.text import strip_invisible
+from bot.news.text import ascii_digits, strip_invisible
 
 _LETTER_FOLDS = {
     "\u0671": "\u0627",  # ٱ alef wasla (no Unicode decomposition)
@@ -49,8 +49,6 @@ def _fold_char(ch: str) -> str:
     cat = unicodedata.category(ch)
     if cat == "Mn":  # tashkeel, Quranic marks, Latin accents, combining hamza/madda
         return ""
-    if cat == "Nd":
-        return str(unicodedata.decimal(ch))
     if cat[0] in "LN":
         return ch
     return " "
@@ -63,7 +61,7 @@ def normalize(text: str | None) -> str:
     text = strip_invisible(text)
     # NFKC first unfolds presentation forms / ligatures, NFKD then separates hamza and madda marks.
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
-    text = text.translate(_FOLD_TABLE)
+    text = ascii_digits(text.translate(_FOLD_TABLE))
     folded = "".join(_fold_char(ch) for ch in text).casefold()
     return " ".join(folded.split())
 

@@ -11,16 +11,31 @@ Order is deterministic: topics in the order the newsroom declares them, then any
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from bot.domain import ClassifiedItem, ParsedItem
 from bot.news.arabic import normalize
-from bot.news.topics import match_topics
+from bot.news.topics import TopicSpec, match_topics
 from bot.news.urgency import detect
-from bot.sources.spec import SourceSpec, TopicSpec
 
 
-def classify(item: ParsedItem, spec: SourceSpec, topics: Sequence[TopicSpec]) -> ClassifiedItem:
+class SourceRules(Protocol):
+    """What classification needs of a source (:class:`bot.sources.spec.SourceSpec` has it).
+
+    A protocol, so :mod:`bot.news` does not import :mod:`bot.sources` (which imports this package)."""
+
+    @property
+    def default_topics(self) -> tuple[str, ...]: ...
+
+    @property
+    def category_map(self) -> Mapping[str, str]: ...
+
+    @property
+    def urgency_markers(self) -> Mapping[str, str]: ...
+
+
+def classify(item: ParsedItem, spec: SourceRules, topics: Sequence[TopicSpec]) -> ClassifiedItem:
     """Urgency and marker stripping, then topics (see module docstring)."""
     urgency, headline = detect(
         item.title, categories=item.categories, flags=item.flags, markers=spec.urgency_markers

@@ -29,12 +29,12 @@ Invariants: pure (no I/O, no clock), deterministic, symmetric in nothing (old �
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.news.arabic import is_arabic, light_stem, normalize
 from bot.news.places import places
+from bot.news.text import ascii_digits
 
 _NUMBER = re.compile(r"\d+(?:[.,\u066b\u066c]\d+)*")
 
@@ -155,7 +155,7 @@ class MaterialChange:
 
 
 def _number_value(raw: str) -> str:
-    digits = "".join(str(unicodedata.decimal(c)) if c.isdigit() else c for c in raw)
+    digits = ascii_digits(raw)
     parts = re.split(r"[.,\u066b\u066c]", digits)
     seps = re.findall(r"[.,\u066b\u066c]", digits)
     # "1,500" / "1٬500" / "2,000,000": thousands groups; anything else: a decimal mark ("2.5", "2٫5")

@@ -50,6 +50,19 @@ _CR_RE = re.compile(r"\r\n?")
 _LINE_SPACE_RE = re.compile(r"[^\S\n]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 
+
+def ascii_digits(text: str) -> str:
+    """Digits of every script (Arabic-Indic ``٣٠``, Persian ``۳۰``, Devanagari …) → ASCII ``30``.
+
+    The one digit folding: parsers read dates and numbers with it, matchers compare numbers with it,
+    settings parse ``٢٣:٠٠-٠٧:٠٠`` with it. Any Unicode decimal digit (category ``Nd``) is mapped to
+    its value; everything else — including superscripts, which are not decimal digits — is kept.
+    """
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
+
+
 _WS_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(r"<(?:[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?|/[A-Za-z][A-Za-z0-9:-]*\s*|!--.*?--)>", re.S)
 

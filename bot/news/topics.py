@@ -8,16 +8,33 @@ prefixes ``و ف ب ل ك`` (one of them), then optionally ``ال``, or ``لل``
 the bare word so the same prefixes apply. A keyword ending in ``*`` matches a word prefix
 (``انتخاب*`` → ``الانتخابات``; ``tariff*`` → ``tariffs``). No suffix stemming otherwise: a rule should
 say what it means.
+
+:class:`TopicSpec` (a topic and its keywords) is defined here, not in :mod:`bot.sources.spec`, which
+loads it from the newsroom file: ``bot.sources`` depends on ``bot.news``, never the other way round.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.news.arabic import is_arabic, normalize
-from bot.sources.spec import TopicSpec
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic subscribers can pick; ``keywords`` (Arabic and English) classify headlines into it.
+
+    A keyword ending in ``*`` matches as a word prefix (``انتخاب*`` matches ``انتخابات``).
+    """
+
+    slug: str
+    name_ar: str
+    name_en: str
+    keywords: tuple[str, ...] = ()
+
 
 _AR_PREFIX = "(?:[وفبلك]?(?:ال)?|[وفبك]?لل)"
 

@@ -31,12 +31,26 @@ Feed stories (ingestion), editors' /alert and the CMS API all call :func:`create
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Integer, Select, String, Table, and_, case, cast, func, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -54,6 +68,7 @@ from bot.db.models import (
 from bot.db.upsert import insert_ignore_from_select
 from bot.domain import AlertRequest, AlertState, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
+from bot.services.quiet_hours import has_window, local_minute, window_contains
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 
@@ -137,67 +152,94 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
     if alert.kind == "escalation" and alert.article_id is not None:
         had_story = await _had_story(session, alert_id, alert.article_id, topic_ids)
 
-    def subscribers(next_attempt: Any, *where: Any) -> Select[Any]:
-        return (
-            select(
-                literal(alert_id, Integer),
-                Subscriber.chat_id,
-                Subscription.thread_id,
-                Subscriber.id,
-                literal(None, Integer),
-                *_common(urgency, now, next_attempt),
-            )
-            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(Subscriber.active.is_(True), Subscription.topic_id.in_(topic_ids), *where)
-            .distinct()
-        )
+    def planned(recipients: Select[Any], next_attempt: Any) -> Select[Any]:
+        return recipients.add_columns(literal(alert_id, Integer), *_common(urgency, now, next_attempt))
 
     added = 0
     if urgency.is_breaking:
         # flash/urgent: every level, every channel, quiet hours ignored
         skip = () if had_story is None else (~had_story.subscriber,)
-        added += await _insert(session, subscribers(_at(now), *skip))
+        added += await _insert(session, planned(subscriber_recipients(topic_ids, urgency, *skip), _at(now)))
         skip = () if had_story is None else (~had_story.channel,)
-        channels = (
-            select(
-                literal(alert_id, Integer),
-                Channel.chat_id,
-                Channel.thread_id,
-                literal(None, Integer),
-                Channel.id,
-                *_common(urgency, now, _at(now)),
-            )
-            .join(channel_topics, channel_topics.c.channel_id == Channel.id)
-            .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids), *skip)
-            .distinct()
-        )
-        added += await _insert(session, channels)
+        channels = channel_recipients(topic_ids, urgency, *skip)
+        if channels is not None:
+            added += await _insert(session, planned(channels, _at(now)))
     else:
         # normal: only "all"-level subscriptions; deferred to the end of the subscriber's quiet hours
-        level_all = Subscription.level == "all"
-        added += await _insert(session, subscribers(_at(now), level_all, ~_has_quiet_hours()))
+        quiet = has_quiet_hours_sql()
+        added += await _insert(session, planned(subscriber_recipients(topic_ids, urgency, ~quiet), _at(now)))
         zones = (
             select(Subscriber.timezone)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(
-                Subscriber.active.is_(True),
-                Subscription.topic_id.in_(topic_ids),
-                level_all,
-                _has_quiet_hours(),
-            )
+            .where(*_subscriber_audience(topic_ids, urgency), quiet)
             .distinct()
         )
         for zone in list(await session.scalars(zones)):
             minute = local_minute(now, zone)
             base = now.replace(second=0, microsecond=0)
             wait = (Subscriber.quiet_end - minute + 1440) % 1440
-            next_attempt = case((_in_quiet_hours(minute), _plus_minutes(dialect, base, wait)), else_=_at(now))
-            added += await _insert(
-                session,
-                subscribers(next_attempt, level_all, _has_quiet_hours(), Subscriber.timezone == zone),
-            )
+            inside = in_quiet_hours_sql(Subscriber.quiet_start, Subscriber.quiet_end, minute)
+            next_attempt = case((inside, _plus_minutes(dialect, base, wait)), else_=_at(now))
+            recipients = subscriber_recipients(topic_ids, urgency, quiet, Subscriber.timezone == zone)
+            added += await _insert(session, planned(recipients, next_attempt))
     alert.planned_at = now
     return added
+
+
+def _subscriber_audience(topic_ids: Any, urgency: Urgency) -> tuple[Any, ...]:
+    """Which subscriptions an alert of ``urgency`` on ``topic_ids`` reaches (see the module docstring)."""
+    reached = (Subscriber.active.is_(True), Subscription.topic_id.in_(topic_ids))
+    return reached if urgency.is_breaking else (*reached, Subscription.level == "all")
+
+
+def subscriber_recipients(topic_ids: Any, urgency: Urgency, *where: Any) -> Select[Any]:
+    """``(chat_id, thread_id, subscriber_id, channel_id)`` of the subscribers an alert reaches.
+
+    ``topic_ids`` is a list of ids or a sub-select. The one definition of the subscriber audience:
+    :func:`plan_deliveries` inserts these rows and :func:`audience` counts them, so the number an
+    editor is shown before sending is the number of deliveries planned.
+    """
+    return (
+        select(*_columns(Subscriber.chat_id, Subscription.thread_id, Subscriber.id, literal(None, Integer)))
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(*_subscriber_audience(topic_ids, urgency), *where)
+        .distinct()
+    )
+
+
+def channel_recipients(topic_ids: Any, urgency: Urgency, *where: Any) -> Select[Any] | None:
+    """The channels (and forum threads) an alert reaches — none for a normal alert (see module doc)."""
+    if not urgency.is_breaking:
+        return None
+    return (
+        select(*_columns(Channel.chat_id, Channel.thread_id, literal(None, Integer), Channel.id))
+        .join(channel_topics, channel_topics.c.channel_id == Channel.id)
+        .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(topic_ids), *where)
+        .distinct()
+    )
+
+
+def _columns(*columns: Any) -> tuple[Any, ...]:
+    """Recipient columns in :data:`_PLAN_COLUMNS` order: chat, thread, subscriber, channel."""
+    return columns
+
+
+async def audience(session: AsyncSession, topic_ids: Sequence[int], urgency: Urgency) -> int:
+    """How many chats (and forum threads) a new alert on these topics would be planned for right now.
+
+    Counted from the very queries :func:`plan_deliveries` inserts, one per (chat, thread) as the
+    outbox's unique key (alert, chat, thread) does; quiet hours only delay a delivery, so they do not
+    change the count.
+    """
+    if not topic_ids:
+        return 0
+    ids = list(topic_ids)
+    parts = [subscriber_recipients(ids, urgency)]
+    channels = channel_recipients(ids, urgency)
+    if channels is not None:
+        parts.append(channels)
+    both = union(*(part.with_only_columns(*list(part.selected_columns)[:2]) for part in parts)).subquery()
+    return int(await session.scalar(select(func.count()).select_from(both)) or 0)
 
 
 LIVE = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value)
@@ -282,11 +324,11 @@ async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, no
         select(Channel.id).where(Channel.id == earlier.c.channel_id, Channel.active.is_(True)).exists(),
     )
     query = select(
-        literal(alert.id, Integer),
         earlier.c.chat_id,
         earlier.c.thread_id,
         earlier.c.subscriber_id,
         earlier.c.channel_id,
+        literal(alert.id, Integer),
         *_common(urgency, now, _at(now)),
         earlier.c.id,
     ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE), active)
@@ -294,11 +336,11 @@ async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, no
 
 
 _PLAN_COLUMNS = (
-    "alert_id",
     "chat_id",
     "thread_id",
     "subscriber_id",
     "channel_id",
+    "alert_id",
     "priority",
     "status",
     "attempts",
@@ -327,21 +369,18 @@ async def _insert(session: AsyncSession, query: Select[Any]) -> int:
     return await insert_ignore_from_select(session, DELIVERIES, _PLAN_COLUMNS, query)
 
 
-def _has_quiet_hours() -> Any:
-    return and_(
-        Subscriber.quiet_start.is_not(None),
-        Subscriber.quiet_end.is_not(None),
-        Subscriber.quiet_start != Subscriber.quiet_end,
-    )
+def has_quiet_hours_sql() -> Any:
+    """The subscriber has a quiet-hours window (:func:`bot.services.quiet_hours.has_window`, in SQL)."""
+    return has_window(Subscriber.quiet_start, Subscriber.quiet_end, all_of=and_, is_set=_is_not_null)
 
 
-def _in_quiet_hours(minute: int) -> Any:
-    """The window [start, end) in local minutes; it wraps midnight when start > end."""
-    start, end = Subscriber.quiet_start, Subscriber.quiet_end
-    return or_(
-        and_(start < end, start <= minute, end > minute),
-        and_(start > end, or_(start <= minute, end > minute)),
-    )
+def in_quiet_hours_sql(start: Any, end: Any, minute: int) -> Any:
+    """``minute`` is inside the window of these columns (:func:`~bot.services.quiet_hours.window_contains`)."""
+    return window_contains(start, end, minute, all_of=and_, any_of=or_)
+
+
+def _is_not_null(column: Any) -> Any:
+    return column.is_not(None)
 
 
 def _plus_minutes(dialect: str, base: datetime, minutes: Any) -> Any:
@@ -354,19 +393,6 @@ def _plus_minutes(dialect: str, base: datetime, minutes: Any) -> Any:
         "%Y-%m-%d %H:%M:%S", stamp, "+" + cast(minutes, String) + " minutes", type_=String
     )
     return shifted + ".000000"
-
-
-def local_minute(moment: datetime, zone: str | None) -> int:
-    """Minutes after local midnight of ``moment`` in ``zone`` (an unknown zone counts as UTC).
-
-    Quiet hours are stored in local minutes; a DST change inside the window shifts its end by the
-    DST offset (at most an hour, twice a year, for non-breaking items only).
-    """
-    try:
-        local = moment.astimezone(ZoneInfo(zone or "UTC"))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = moment.astimezone(UTC)
-    return local.hour * 60 + local.minute
 
 
 async def cancel_pending_for_chat(session: AsyncSession, chat_id: int, reason: str, clock: Clock) -> int:

@@ -27,11 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, as_utc
 from bot.db.models import Alert, Delivery
-from bot.domain import AlertState, DeliveryStatus
+from bot.domain import MAX_HEADLINE, AlertState, DeliveryStatus
 from bot.exceptions import NotFound, ValidationError
 
-MAX_CORRECTION = 4000
-"""Longest correction text accepted (the push shortens the headline further when rendering)."""
+MAX_CORRECTION = MAX_HEADLINE
+"""Longest correction text accepted: a correction replaces the headline, so the headline's limit applies
+(one rule for /correct, the CMS API and the console; a longer text would be cut in the push)."""
 
 
 @dataclass(frozen=True)

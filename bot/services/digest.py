@@ -46,7 +46,7 @@ from bot.domain import AlertRequest, DeliveryStatus, Urgency
 from bot.i18n import t
 from bot.metrics import DIGESTS
 from bot.services.alerts import create_alert
-from bot.services.subscriptions import in_quiet_hours
+from bot.services.quiet_hours import in_quiet_hours
 
 log = logging.getLogger(__name__)
 

@@ -30,33 +30,31 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Integer, case, func, literal, select, union
+from sqlalchemy import Integer, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, as_utc
 from bot.db.models import (
     Alert,
-    AuditLog,
     Channel,
     Delivery,
     Editor,
+    EditorMessage,
     Source,
     Subscriber,
     Subscription,
-    Topic,
     channel_topics,
 )
-from bot.delivery.render import MAX_HEADLINE, AlertView
-from bot.domain import AlertRequest, DeliveryStatus, Urgency
+from bot.delivery.render import AlertView
+from bot.domain import MAX_BODY, MAX_HEADLINE, MAX_URL, AlertRequest, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
+from bot.services.alerts import audience as audience  # the preview's count is planning's own
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.corrections import correct_alert, retract_alert
 from bot.services.editors import audit
+from bot.services.subscriptions import TopicInfo, list_topics
 
-MAX_BODY = 1500
-"""Longest body an editor may send (the renderer would cut a longer one; we refuse instead)."""
-MAX_URL = 2000
 EDITOR_LEVELS: tuple[Urgency, ...] = (Urgency.FLASH, Urgency.URGENT)
 """Editors push breaking news only: flash or urgent."""
 
@@ -115,32 +113,17 @@ def parse_draft(text: str | None) -> Draft | DraftProblem:
 # --- topics, preview, audience ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TopicChoice:
-    id: int
-    slug: str
-    name_ar: str
-    name_en: str
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_ar
+async def all_topics(session: AsyncSession) -> list[TopicInfo]:
+    """Every topic an editor can file an alert under, in id order (the order pushes list them)."""
+    return await list_topics(session)
 
 
-async def all_topics(session: AsyncSession) -> list[TopicChoice]:
-    rows = await session.execute(
-        select(Topic.id, Topic.slug, Topic.name_ar, Topic.name_en).order_by(Topic.id)
-    )
-    return [TopicChoice(*row) for row in rows]
-
-
-async def topics_by_id(session: AsyncSession, ids: Iterable[int]) -> list[TopicChoice]:
+async def topics_by_id(session: AsyncSession, ids: Iterable[int]) -> list[TopicInfo]:
     wanted = set(ids)
     return [topic for topic in await all_topics(session) if topic.id in wanted]
 
 
-def preview_view(
-    draft: Draft, urgency: Urgency, topics: Sequence[TopicChoice], alert_id: int = 0
-) -> AlertView:
+def preview_view(draft: Draft, urgency: Urgency, topics: Sequence[TopicInfo], alert_id: int = 0) -> AlertView:
     """The :class:`AlertView` the sender will build for this alert once stored (see module doc)."""
     ordered = sorted(topics, key=lambda topic: topic.id)
     return AlertView(
@@ -154,25 +137,6 @@ def preview_view(
         article_id=None,
         body=draft.body,
     )
-
-
-async def audience(session: AsyncSession, topic_ids: Sequence[int], urgency: Urgency) -> int:
-    """How many chats (and forum threads) an alert on these topics would reach right now."""
-    if not topic_ids:
-        return 0
-    level_ok = literal(True) if urgency.is_breaking else Subscription.level == "all"
-    subscribers = (
-        select(Subscriber.chat_id.label("chat_id"), Subscription.thread_id.label("thread_id"))
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscriber.active.is_(True), Subscription.topic_id.in_(list(topic_ids)), level_ok)
-    )
-    channels = (
-        select(Channel.chat_id.label("chat_id"), Channel.thread_id.label("thread_id"))
-        .join(channel_topics, channel_topics.c.channel_id == Channel.id)
-        .where(Channel.active.is_(True), channel_topics.c.topic_id.in_(list(topic_ids)))
-    )
-    both = union(subscribers, channels).subquery()
-    return int(await session.scalar(select(func.count()).select_from(both)) or 0)
 
 
 # --- sending ------------------------------------------------------------------------------------------
@@ -196,8 +160,13 @@ async def send_alert(
     editor_id: int | None = None,
     status_chat_id: int | None = None,
     status_message_id: int | None = None,
+    preview_message_id: int | None = None,
 ) -> SentAlert:
-    """Store an editor's alert and plan its deliveries through the one seam (see module doc)."""
+    """Store an editor's alert and plan its deliveries through the one seam (see module doc).
+
+    The status message (and the preview, in the same chat) are remembered in ``editor_messages`` so a
+    later /correct or /retract given as a reply to either finds this alert.
+    """
     request = AlertRequest(
         headline=draft.headline,
         urgency=urgency,
@@ -225,6 +194,15 @@ async def send_alert(
     alert.kind = "editor"
     alert.status_chat_id = status_chat_id
     alert.status_message_id = status_message_id
+    if status_chat_id is not None:
+        shown = (("status", status_message_id), ("preview", preview_message_id))
+        for role, message_id in shown:
+            if message_id is not None:
+                session.add(
+                    EditorMessage(
+                        alert_id=planned.alert_id, chat_id=status_chat_id, message_id=message_id, role=role
+                    )
+                )
     added = await plan_deliveries(session, planned.alert_id, clock)
     return SentAlert(planned.alert_id, True, added)
 
@@ -279,37 +257,23 @@ async def alert_id_by_key(session: AsyncSession, idempotency_key: str) -> int | 
     return value
 
 
-async def find_alert_for_message(
-    session: AsyncSession, chat_id: int, message_id: int, *, scan: int = 500
-) -> int | None:
-    """The alert whose status message — or preview, per the ``alert.send`` audit entry — this is.
-
-    Previews are not stored on the alert (the schema has one status message per alert), so the
-    ``alert.send`` audit entry records them; the newest ``scan`` such entries are searched.
-    """
+async def find_alert_for_message(session: AsyncSession, chat_id: int, message_id: int) -> int | None:
+    """The alert whose preview or status message this is (``editor_messages``, else the alert's own
+    status message), or ``None``."""
     found: int | None = await session.scalar(
+        select(EditorMessage.alert_id).where(
+            EditorMessage.chat_id == chat_id, EditorMessage.message_id == message_id
+        )
+    )
+    if found is not None:
+        return found
+    found = await session.scalar(
         select(Alert.id)
         .where(Alert.status_chat_id == chat_id, Alert.status_message_id == message_id)
         .order_by(Alert.id.desc())
         .limit(1)
     )
-    if found is not None:
-        return found
-    rows = await session.execute(
-        select(AuditLog.target, AuditLog.details)
-        .where(AuditLog.action.in_(("alert.send", "alert.correct", "alert.retract")), AuditLog.result == "ok")
-        .order_by(AuditLog.id.desc())
-        .limit(scan)
-    )
-    for target, details in rows:
-        if not target or not target.startswith("alert:") or not isinstance(details, dict):
-            continue
-        if details.get("chat_id") == chat_id and message_id in (
-            details.get("preview_message_id"),
-            details.get("status_message_id"),
-        ):
-            return int(target.removeprefix("alert:"))
-    return None
+    return found
 
 
 # --- history ------------------------------------------------------------------------------------------
@@ -399,7 +363,7 @@ async def _status_counts(session: AsyncSession, alert_ids: Sequence[int]) -> dic
 
 @dataclass(frozen=True, slots=True)
 class TopicAudience:
-    topic: TopicChoice
+    topic: TopicInfo
     subscribers: int
     channels: int
 
@@ -513,7 +477,6 @@ __all__ = [
     "SentAlert",
     "StoredAlert",
     "TopicAudience",
-    "TopicChoice",
     "alert_id_by_key",
     "all_topics",
     "audience",

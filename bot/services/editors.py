@@ -96,11 +96,6 @@ async def get_editor(session: AsyncSession, telegram_id: int) -> EditorInfo | No
     return None if row is None else _info(row)
 
 
-async def editor_by_id(session: AsyncSession, editor_id: int) -> EditorInfo | None:
-    row = await session.get(Editor, editor_id)
-    return None if row is None else _info(row)
-
-
 async def list_editors(session: AsyncSession) -> list[EditorInfo]:
     rows = await session.scalars(select(Editor).order_by(Editor.is_admin.desc(), Editor.id))
     return [_info(row) for row in rows]

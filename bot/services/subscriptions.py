@@ -19,10 +19,8 @@ personal, and stay.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import delete, select
@@ -33,6 +31,9 @@ from bot.db.models import LANGUAGES, SUBSCRIPTION_LEVELS, Alert, Delivery, Subsc
 from bot.domain import ChatKind
 from bot.exceptions import NotFound, ValidationError
 from bot.news.arabic import normalize
+from bot.news.text import ascii_digits
+from bot.services.quiet_hours import in_quiet_hours as in_quiet_hours  # re-exported: settings, digests
+from bot.services.quiet_hours import local_now as local_now
 
 MAX_ARGUMENT = 200
 """Longest command argument accepted (topic names, time zones, quiet hours are all far shorter)."""
@@ -394,10 +395,6 @@ def parse_timezone(text: str) -> str:
     return found
 
 
-def _ascii_digits(text: str) -> str:
-    return "".join(str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
-
-
 _TIME = r"(\d{1,2})(?:[:.٫](\d{2}))?"
 _WINDOW = re.compile(rf"^\s*{_TIME}\s*(?:-|–|—|to|الى|إلى|حتى)\s*{_TIME}\s*$", re.IGNORECASE)
 _OFF_WORDS = {"off", "none", "no", "0", "ايقاف", "لا", "الغاء", "بلا"}
@@ -408,7 +405,7 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
     text = check_argument(text)
     if normalize(text) in _OFF_WORDS:
         return None
-    match = _WINDOW.match(_ascii_digits(text))
+    match = _WINDOW.match(ascii_digits(text))
     if match is None:
         raise ValidationError(f"quiet hours {text!r} are not shaped like 23:00-07:00")
     h1, m1, h2, m2 = (int(g) if g is not None else 0 for g in match.groups())
@@ -422,22 +419,3 @@ def parse_quiet_hours(text: str) -> tuple[int, int] | None:
 
 def format_minutes(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def local_now(now: datetime, timezone: str) -> datetime:
-    """``now`` in the chat's time zone (UTC if the stored name is somehow unknown)."""
-    try:
-        return now.astimezone(zoneinfo.ZoneInfo(timezone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return now.astimezone(zoneinfo.ZoneInfo("UTC"))
-
-
-def in_quiet_hours(now: datetime, timezone: str, start: int | None, end: int | None) -> bool:
-    """Whether ``now`` falls in the window [start, end) of local minutes; the window may wrap midnight."""
-    if start is None or end is None or start == end:
-        return False
-    local = local_now(now, timezone)
-    minute = local.hour * 60 + local.minute
-    if start < end:
-        return start <= minute < end
-    return minute >= start or minute < end

@@ -33,6 +33,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from bot.domain import SourceKind, Urgency
 from bot.exceptions import ConfigError
+from bot.news.topics import TopicSpec as TopicSpec  # the keyword rule itself is news logic
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _USERNAME_RE = re.compile(r"^@[A-Za-z][A-Za-z0-9_]{3,31}$")  # Telegram public usernames: 4-32 characters
@@ -47,19 +48,6 @@ DEFAULT_DEDUP_WINDOW_HOURS = 24.0
 
 def _frozen_map(data: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(data or {}))
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    """A topic subscribers can pick; ``keywords`` (Arabic and English) classify headlines into it.
-
-    A keyword ending in ``*`` matches as a word prefix (``انتخاب*`` matches ``انتخابات``).
-    """
-
-    slug: str
-    name_ar: str
-    name_en: str
-    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

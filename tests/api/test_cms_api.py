@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.db.models import Alert, AuditLog, Delivery
+from bot.domain import DeliveryStatus
 from tests.editors.harness import CMS_TOKEN, Newsroom, running_newsroom, wait_until
 
 ALERT = {"headline": "زلزال بقوة 6 درجات يضرب الساحل", "topics": ["world"], "level": "flash"}
@@ -125,7 +126,13 @@ async def test_idempotency_key_same_key_same_alert_never_sent_twice_other_body_4
 
     for user in readers:
         await room.reply(user, 1, within=15)
-    await asyncio.sleep(0.5)
+
+    async def settled() -> bool:  # every delivery recorded as sent: the sender has nothing left to send
+        async with room.app.sessionmaker() as session:
+            statuses = set(await session.scalars(select(Delivery.status)))
+        return statuses == {DeliveryStatus.SENT}
+
+    await wait_until(settled, within=15, what="every delivery recorded as sent")
     for user in readers:
         assert len(await room.tg.messages(user)) == 1  # never twice
     assert await _count(room, Alert) == 1 and await _count(room, Delivery) == 5

