@@ -176,7 +176,7 @@ async def _seed(url: str, subscribers: int, farm: list[str], sources: int, inter
     specs = tuple(
         SourceSpec(
             name=f"feed-{n}", kind=SourceKind.RSS, url=f"{farm[n % len(farm)]}/feed/{n}.xml",
-            language="ar", interval_seconds=interval,
+            language="ar", interval_seconds=int(interval),
         )
         for n in range(sources)
     )  # fmt: skip
@@ -356,8 +356,10 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
             try:
                 for _ in range(args.instances):
                     fleet.start()
+                _say(f"started {args.instances} instances; waiting for a leader")
                 boot = await _wait(lambda: fleet.leader() is not None, "a leader", 120)
                 rows.append(("start-up", f"{args.instances} instances, leader after", f"{boot:.1f} s"))
+                _say("waiting for every source's first poll")
                 took = await _wait(
                     lambda: _baselined_all(url, args.sources), "every source's baseline", 900, step=1.0
                 )
@@ -368,6 +370,7 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                 kills: list[float] = []
 
                 # 1. SIGKILL the leader mid-broadcast (it polls sources too)
+                _say("broadcast planned; the leader dies at 40 %")
                 alert = await _plan(url, "news")
                 target = int(args.subscribers * 0.4)
                 await _wait(lambda: _sent_at_least(url, alert, target), "40 % delivered", 600, step=0.1)
@@ -389,6 +392,7 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                 kills.append(time.time())
                 victim.process.send_signal(signal.SIGKILL)
                 victim.process.wait(10)
+                _say("second leader killed; probe planned")
                 probe = await _plan(url, "probe")
                 fleet.start()
                 await _wait(lambda: _sent_at_least(url, probe, 1), "the probe", 120, step=0.1)
@@ -396,6 +400,7 @@ async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
                 if remaining > 0:
                     await asyncio.sleep(remaining)
                 window_end = time.time()
+                _say("collecting the emulator's and the farm's records")
                 calls = await _calls(emulator)
                 hits = await _farm_hits(farm[0])
                 async with _client(emulator) as tg:
@@ -469,6 +474,14 @@ def _measure(
 _LAST: dict[str, Any] = {}
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def _table(rows: list[tuple[str, str, str]]) -> str:
     header = ("part", "measure", "result")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
@@ -499,7 +512,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     args.sources = args.sources or (400 if args.quick else 2000)
     args.subscribers = args.subscribers or (1000 if args.quick else 5000)
-    args.interval = args.interval or (30.0 if args.quick else 60.0)
+    args.interval = float(int(args.interval or (30 if args.quick else 60)))
+    signal.signal(signal.SIGTERM, _terminated)  # clean up the instances and helpers on `timeout`
     started = time.perf_counter()
     print(
         f"ha benchmark: {args.instances} instances, {args.sources} sources, {args.subscribers} subscribers …",
