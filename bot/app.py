@@ -46,6 +46,7 @@ from bot.db.migrate import upgrade_async
 from bot.db.models import Source
 from bot.db.session import create_engine, make_sessionmaker
 from bot.delivery.sender import Sender
+from bot.delivery.sender import _warm_up as warm_sender
 from bot.exceptions import ConfigError
 from bot.middlewares import DbSessionMiddleware, LanguageMiddleware
 from bot.ops import OpsNotifier
@@ -331,6 +332,8 @@ class Aajel:
         leading = asyncio.create_task(
             self.leadership.run(stop, lambda resign: self._lead(resign, webhook=webhook)), name="leadership"
         )
+        # a hot standby: pay the sender's one-off warm-up (aiogram types, gc.freeze) now, not at takeover
+        warm_sender(self.settings)
         await _wait_first(self.leadership.decided, stop)  # leader or standby: known before serving
         webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
         try:
