@@ -345,6 +345,7 @@ def _accepted_at(call: Any) -> float:
 async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
     url = await _schema()
     tmp = Path(tempfile.mkdtemp(prefix="aajel-ha-"))
+    _say(f"database {url.rsplit('=', 1)[-1]}, logs in {tmp}")
     rows: list[tuple[str, str, str]] = []
     try:
         with (

@@ -113,15 +113,21 @@ class SourceScheduler:
         self._done: list[int] = []
         self._throttled: list[int] = []
         self._room = asyncio.Event()
+        self._round: asyncio.Task[int] | None = None
         self.polls = 0
 
     # --- the loop --------------------------------------------------------------------------------
-    async def tick(self) -> int:
-        """Release finished leases, claim what is due and start polling it; returns how many started.
+    async def tick(self) -> None:
+        """Start one claim round in the background unless one is still running; returns at once.
 
         The application calls this every :data:`TICK_SECONDS` from its scheduler (so pausing the
-        scheduler pauses claiming); :meth:`run` is the stand-alone loop.
+        scheduler pauses claiming) — never blocking it, so a slow database only skips rounds.
         """
+        if self._round is None or self._round.done():
+            self._round = asyncio.create_task(self.round(), name="source-claims")
+
+    async def round(self) -> int:
+        """Release finished leases, claim what is due and start polling it; returns how many started."""
         try:
             await self.release()
             room = self._parallel - len(self._flying)
@@ -137,7 +143,7 @@ class SourceScheduler:
         """Until ``stop``: claim, poll, release — at once when a poll finishes, else every tick."""
         try:
             while not stop.is_set():
-                await self.tick()
+                await self.round()
                 self._room.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(_first(stop.wait(), self._room.wait()), TICK_SECONDS)
@@ -146,6 +152,9 @@ class SourceScheduler:
 
     async def aclose(self) -> None:
         """Let in-flight polls finish (bounded by the fetch timeout) and clear their leases."""
+        if self._round is not None:
+            with contextlib.suppress(Exception):
+                await self._round
         if self._flying:
             await asyncio.wait(list(self._flying.values()), timeout=self._settings.timeout_seconds)
         with contextlib.suppress(Exception):
