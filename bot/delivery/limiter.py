@@ -4,7 +4,7 @@
   never by reserving future slots. Two rules, both must agree:
 
   1. *even spacing*: one message per ``1/rate`` seconds. A late wake-up (timer granularity, a busy
-     event loop) may take a slot up to ``CATCH_UP_SECONDS`` in the past, so the long-run rate stays
+     event loop) may take a slot up to :attr:`Pacer.catch_up` seconds in the past, so the long-run rate stays
      exact while busy — but no further back: time lost to a stall is lost, it is never made up in a
      burst;
   2. *a hard sliding window*: never more than ``floor(rate × WINDOW_SECONDS)`` messages let go in any
@@ -24,7 +24,7 @@
   Invariant (tested with an injected clock in ``tests/delivery/test_limiter.py``, including stalls and
   many waiters waking together): for every interval ``(t-1, t]`` the number of grants is at most
   ``floor(rate)``, and for every shorter interval of length ``d`` at most
-  ``rate × (d + CATCH_UP_SECONDS) + 1``.
+  ``rate × (d + catch_up) + 1``.
 * :class:`ChatLimits`: per-chat spacing (≈1 message/s) and a sliding 60-second window for groups and
   channels (≈20 messages/minute). It never sleeps: it says *when* a chat is next free, so the sender
   can postpone that one delivery and keep every other chat moving.
@@ -43,10 +43,13 @@ MIN_WAIT = 1e-6
 
 class Pacer:
     CATCH_UP_SECONDS = 0.01
-    """How far behind schedule a slot may still be taken (a late wake-up of the event loop). Without
-    it every late wake-up would be lost for good and 1000 msg/s would come out as ~700; with it no more
-    than ``rate × CATCH_UP_SECONDS`` (10 at 1000/s) messages ever leave back to back. Not used while
-    slowed down after a 429."""
+    CATCH_UP_SLOTS = 2
+    """How far behind schedule a slot may still be taken (a late wake-up of the event loop): the larger
+    of ``CATCH_UP_SECONDS`` and ``CATCH_UP_SLOTS`` intervals (:attr:`catch_up`). Without it every late
+    wake-up would be lost for good (1000 msg/s would come out as ~700, and 100 msg/s on a busy core
+    as ~35); with it no more than ``rate × catch_up + 1`` messages ever leave back to back — 11 at
+    1000/s, 3 at 100/s or 30/s, well inside Telegram's (and the emulator's) burst tolerance. Not used
+    while slowed down after a 429."""
 
     WINDOW_SECONDS = 1.0
     """The sliding window whose count is a hard cap, whatever the spacing rule allowed."""
@@ -64,6 +67,11 @@ class Pacer:
     @property
     def rate(self) -> float:
         return 1.0 / self._interval
+
+    @property
+    def catch_up(self) -> float:
+        """Seconds behind schedule a slot may still be taken at the configured pace."""
+        return max(self.CATCH_UP_SECONDS, self.CATCH_UP_SLOTS * self._base_interval)
 
     @property
     def window_cap(self) -> int:
@@ -92,7 +100,7 @@ class Pacer:
         if wait > 0:
             return wait
         now = self._clock.monotonic()
-        slack = self.CATCH_UP_SECONDS if self._interval == self._base_interval else 0.0
+        slack = self.catch_up if self._interval == self._base_interval else 0.0
         # late by at most `slack`: keep the schedule; later than that (a stall, or idle): start afresh
         # at `now` — a stall's lost time is never paid back
         slot = self._next if now - slack <= self._next else now
