@@ -99,7 +99,7 @@ async def _serve_emulator(users: int, rate: float) -> None:
     from bot.emulator import Emulator, EmulatorServer
 
     with contextlib.suppress(OSError):
-        os.nice(-5)  # the emulator stands in for Telegram, which our load does not slow down
+        os.nice(-15)  # the emulator stands in for Telegram, which our load does not slow down
     emulator = Emulator(TOKEN)
     for user_id in range(1, users + 2):
         emulator.add_user(f"u{user_id}", user_id=user_id, started=True)
@@ -423,6 +423,22 @@ async def _sent_at_least(url: str, alert: int, count: int) -> bool:
     return await _sent(url, alert) >= count
 
 
+def _takeover(times: list[float], kill: float) -> float:
+    """SIGKILL → end of the longest silence that follows it (the dead leader's last in-flight requests
+    may still be accepted just after the kill; the new leader's first message ends the silence)."""
+    first = bisect.bisect_right(times, kill)
+    best_gap, resumed = -1.0, float("inf")
+    for j in range(max(first, 1), len(times)):
+        if times[j] > kill + 60:
+            break
+        gap = times[j] - max(times[j - 1], kill)
+        if gap > best_gap:
+            best_gap, resumed = gap, times[j]
+    if first == 0 and times:  # nothing before the kill at all: the first message after it
+        resumed = min(resumed, times[0])
+    return resumed - kill
+
+
 def _measure(
     args: argparse.Namespace,
     calls: list[Any],
@@ -440,10 +456,7 @@ def _measure(
     lost = args.subscribers - len(per_chat)
     duplicated = sum(n - 1 for n in per_chat.values())
     times = sorted(_accepted_at(c) for c in accepted)
-    takeovers = []
-    for kill in kills:
-        after = bisect.bisect_right(times, kill)
-        takeovers.append(times[after] - kill if after < len(times) else float("inf"))
+    takeovers = [_takeover(times, kill) for kill in kills]
     peak = max(
         (bisect.bisect_right(times, t) - bisect.bisect_right(times, t - 1.0) for t in times), default=0
     )
@@ -466,7 +479,7 @@ def _measure(
         ("broadcast", f"{args.subscribers:,} subscribers, leader SIGKILLed at 40 %", f"lost {lost}, duplicated {duplicated} (bound {bound} per kill)"),
         ("takeover", "SIGKILL → next message accepted", " / ".join(f"{t:.2f} s" for t in takeovers) + " (goal ≤ 10 s)"),
         ("rate", f"peak msgs in any 1 s ÷ limit {args.rate:g}/s", f"{peak} ÷ {args.rate:g} = {rate_ratio:.2f} (goal ≤ 1.0)"),
-        ("429s · 409s", "emulator refusals · getUpdates conflicts", f"{limits['limited']} · {conflicts}"),
+        ("429s · 409s", "emulator refusals (by scope) · getUpdates conflicts", f"{limits['limited']} {limits.get('by_scope') or ''} · {conflicts}"),
         ("polling", f"window {end - start:.0f} s, interval {args.interval:g} s, 2 kills", f"{made:,} polls ÷ {due:,.0f} due = {state['polls_per_due']:.3f} (goal 0.95–1.05)"),
         ("polling", "polls per source in the window (min–max)", f"{min(per_feed.values(), default=0)}–{max(per_feed.values(), default=0)}"),
     ]  # fmt: skip
