@@ -456,7 +456,10 @@ def _measure(
     lost = args.subscribers - len(per_chat)
     duplicated = sum(n - 1 for n in per_chat.values())
     times = sorted(_accepted_at(c) for c in accepted)
-    takeovers = [_takeover(times, kill) for kill in kills]
+    bounds = [*kills[1:], float("inf")]  # each kill's silence ends before the next kill
+    takeovers = [
+        _takeover([t for t in times if t < bound], kill) for kill, bound in zip(kills, bounds, strict=True)
+    ]
     peak = max(
         (bisect.bisect_right(times, t) - bisect.bisect_right(times, t - 1.0) for t in times), default=0
     )
