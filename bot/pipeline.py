@@ -281,9 +281,15 @@ class Poller:
             cache.full_at = cache.refreshed_at = now
             return cache.index
         assert cache.refreshed_at is not None
-        for story in await recent_stories(session, min(now, cache.refreshed_at) - RECENT_COMMIT_MARGIN):
-            if cache.index.get(story.id) is None:
-                cache.index.add(story)
+        # ids first (cheap), whole rows only for the ones not indexed yet: the margin re-reads every
+        # story of the last seconds on each poll, which under load was most of a poll's cost
+        since = min(now, cache.refreshed_at) - RECENT_COMMIT_MARGIN
+        ids = await session.scalars(select(Article.id).where(Article.detected_at >= since))
+        unknown = [i for i in ids if cache.index.get(i) is None]
+        if unknown:
+            for story in await recent_stories(session, since, only=unknown if len(unknown) <= 2000 else None):
+                if cache.index.get(story.id) is None:
+                    cache.index.add(story)
         cache.refreshed_at = now
         return cache.index
 
@@ -504,8 +510,11 @@ async def load_topics(session: AsyncSession) -> list[TopicSpec]:
     ]
 
 
-async def recent_stories(session: AsyncSession, since: datetime) -> list[KnownStory]:
-    """Every article detected since ``since``, oldest first, reduced to what the decider needs."""
+async def recent_stories(
+    session: AsyncSession, since: datetime, *, only: Sequence[int] | None = None
+) -> list[KnownStory]:
+    """Every article detected since ``since`` (of ``only`` these ids, if given), oldest first, reduced
+    to what the decider needs."""
     rows = await session.execute(
         select(
             Article.id,
@@ -518,7 +527,7 @@ async def recent_stories(session: AsyncSession, since: datetime) -> list[KnownSt
             Article.story_id,
         )
         .join(Source, Source.id == Article.source_id)
-        .where(Article.detected_at >= since)
+        .where(Article.detected_at >= since, *(() if only is None else (Article.id.in_(only),)))
         .order_by(Article.id)
     )
     return [
