@@ -464,8 +464,10 @@ def _say(message: str) -> None:
 
 
 async def _main(args: argparse.Namespace) -> list[Row]:
-    _say("parsing")
-    rows = bench_parsing(1.0 if args.quick else 2.0)
+    rows: list[Row] = []
+    if not args.polling_only:
+        _say("parsing")
+        rows += bench_parsing(1.0 if args.quick else 2.0)
     steady = 6.0 if args.quick else 15.0
     process, farm_url = start_farm(args.feeds, changing_every=10)
     try:
@@ -485,8 +487,11 @@ async def _main(args: argparse.Namespace) -> list[Row]:
                 note = "no server answered" if args.postgres else "not run (add --postgres; ~2 more minutes)"
                 rows.append(Row("polls, PostgreSQL", "-", "", note))
             seconds = 20.0 if args.quick else 60.0
-            _say(f"detection latency, {seconds:.0f} s")
-            rows += await bench_latency(await _fresh_sqlite(Path(tmp)), seconds, 5.0, 6 if args.quick else 15)
+            if not args.polling_only:
+                _say(f"detection latency, {seconds:.0f} s")
+                rows += await bench_latency(
+                    await _fresh_sqlite(Path(tmp)), seconds, 5.0, 6 if args.quick else 15
+                )
     finally:
         process.terminate()
         process.join(5)
@@ -498,6 +503,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs (smoke test of the bench)")
     parser.add_argument("--feeds", type=int, default=1000, help="feeds in the farm (default 1000)")
     parser.add_argument("--postgres", action="store_true", help="also poll with a fresh PostgreSQL schema")
+    parser.add_argument(
+        "--polling-only", action="store_true", help="only the polling rows (no parsing, no latency)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     rows = asyncio.run(_main(args))

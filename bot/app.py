@@ -1,9 +1,12 @@
 """The composition root: builds every long-lived object once and wires them together.
 
 Nothing else constructs engines, HTTP sessions, the bot, the scheduler or the sender; everything
-else receives them. Start-up order: database migrations → newsroom import → HTTP session → bot +
-dispatcher → sender task → scheduler jobs (one per source) → long polling. Shutdown runs in reverse
-and is safe to trigger at any point (Ctrl-C, ``--duration``, a test's ``stop`` event).
+else receives them. Start-up order: (SQLite: the one-instance lock) → database migrations → newsroom
+import → HTTP session → bot + dispatcher → scheduler (source claims, :mod:`bot.coord.sources`) → HTTP
+server → leadership (:mod:`bot.coord.leader`): once this instance holds the leader lock, the sender
+task, digests, ops checks, progress panels and long polling start; a standby runs none of them.
+Shutdown runs in reverse and is safe to trigger at any point (Ctrl-C, ``--duration``, a test's
+``stop`` event).
 
 Editors and ops: ``EDITOR_IDS`` are seeded as admin editors at start-up and every editor gets the
 editors' command menu in their private chat; the :class:`~bot.progress.ProgressTracker` resumes
@@ -18,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,21 +34,23 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 
 from bot.api.server import ApiServer, WebhookRoute, database_alive
 from bot.clock import Clock, SystemClock
 from bot.commands import register_commands, register_editor_commands
 from bot.config import Settings
+from bot.coord import Leadership, SourceScheduler, bot_id, single_instance_guard, webhook_secret
+from bot.coord.sources import TICK_SECONDS
 from bot.db.migrate import upgrade_async
-from bot.db.models import Source
 from bot.db.session import create_engine, make_sessionmaker
 from bot.delivery.sender import Sender
+from bot.delivery.sender import _warm_up as warm_sender
 from bot.exceptions import ConfigError
 from bot.middlewares import DbSessionMiddleware, LanguageMiddleware
 from bot.ops import OpsNotifier
 from bot.pipeline import Poller
 from bot.progress import ProgressTracker
+from bot.scheduling import JOB_ID as RECONCILE_JOB
 from bot.scheduling import Reconciler
 from bot.services.articles import ArticleReader
 from bot.services.digest import Digester
@@ -117,6 +122,9 @@ class Aajel:
 
     async def __aenter__(self) -> Aajel:
         settings = self.settings
+        guard = single_instance_guard(settings.database_url)  # SQLite: one instance per file
+        if guard is not None:
+            self._stack.callback(guard.release)
         if self._migrate:
             await upgrade_async(settings.database_url)
         self.engine = create_engine(settings.database_url)
@@ -163,6 +171,19 @@ class Aajel:
             )
         self.dispatcher = make_dispatcher(self)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        # several instances (bot.coord): one leader long-polls, sends and runs the singleton jobs;
+        # every instance polls its share of the sources
+        self.instance = f"aajel-{uuid.uuid4().hex[:8]}"
+        token = settings.bot_token.get_secret_value() if settings.bot_token else None
+        self.leadership = Leadership(self.engine, bot=bot_id(token), name=self.instance)
+        self._stack.push_async_callback(self.leadership.close)
+        self.sources = SourceScheduler(
+            sessionmaker=self.sessionmaker,
+            poll=self.poller.poll,
+            clock=self.clock,
+            settings=settings.polling,
+            owner=self.instance,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -197,7 +218,10 @@ class Aajel:
             return bool(self.scheduler.running)
 
         async def sender() -> bool:
-            return self.sender_task is not None and not self.sender_task.done()
+            if not self.leadership.is_leader:
+                return True  # a standby sends nothing (bot.coord.leader)
+            task = self.sender_task
+            return task is None or not task.done()  # None: the leader's sender is starting
 
         return {"database": database, "scheduler": scheduler, "sender": sender}
 
@@ -207,7 +231,9 @@ class Aajel:
             raise ConfigError("API__WEBHOOK_URL", "required for webhook mode (aajel run --webhook)")
         configured = self.settings.api.webhook_secret
         # Telegram echoes the secret on every call; without a configured one, a fresh random one per run
-        secret = configured.get_secret_value() if configured is not None else secrets.token_urlsafe(32)
+        # every instance behind the load balancer must accept the same secret (bot.coord.webhook_secret)
+        token = self.settings.bot_token.get_secret_value() if self.settings.bot_token else ""
+        secret = configured.get_secret_value() if configured is not None else webhook_secret(token)
         path = urlsplit(url).path or "/telegram/webhook"
         return WebhookRoute(path=path, dispatcher=self.dispatcher, bot=self.bot, secret=secret), url
 
@@ -239,7 +265,7 @@ class Aajel:
         return url
 
     async def _stop_http(self, webhook_url: str | None) -> None:
-        if webhook_url is not None:
+        if webhook_url is not None and await self._last_instance():
             try:
                 await self.bot.delete_webhook()
                 log.info("webhook deleted")
@@ -247,6 +273,13 @@ class Aajel:
                 log.warning("deleteWebhook failed: %s", e)
         if self.api is not None:
             await self.api.stop()
+
+    async def _last_instance(self) -> bool:
+        """Are we the only live instance (then stopping may delete the webhook)?"""
+        try:
+            return await self.leadership.members() <= 1
+        except Exception:
+            return False  # unsure: leave the webhook set (updates wait at Telegram, nothing is lost)
 
     async def sync_newsroom(self) -> None:
         path = self.settings.sources_file
@@ -258,33 +291,44 @@ class Aajel:
             result = await import_newsroom(session, newsroom, self.clock)
         log.info("newsroom imported from %s: %s", path, result)
 
-    async def schedule_sources(self) -> int:
-        async with self.sessionmaker() as session:
-            rows = (
-                await session.execute(select(Source.id, Source.interval_seconds).where(Source.enabled))
-            ).all()
-        jitter = self.settings.polling.jitter_fraction
-        for source_id, interval in rows:
-            self.scheduler.add_job(
-                self.poller.poll,
-                IntervalTrigger(seconds=interval, jitter=max(0.0, interval * jitter) or None),
-                args=[source_id],
-                id=f"source:{source_id}",
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=None,  # a late tick still polls (APScheduler's default drops it after 1 s)
-                next_run_time=self.clock.now(),
-            )
-        return len(rows)
-
     async def run(self, stop: asyncio.Event, *, webhook: bool = False) -> None:
-        """Run everything until ``stop`` is set: long polling, or (``webhook``) updates over HTTP."""
+        """Run everything until ``stop`` is set: long polling, or (``webhook``) updates over HTTP.
+
+        Every instance polls its share of the sources and serves HTTP; the leader's duties
+        (:meth:`_lead`) run only while this instance holds the leader lock (:mod:`bot.coord`).
+        """
         me = await self.bot.get_me()
         log.info("bot @%s (id %s) talking to %s", me.username, me.id, self.settings.telegram_api_url)
+        self.scheduler.add_job(
+            self.sources.tick,
+            IntervalTrigger(seconds=TICK_SECONDS),
+            id="sources",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.clock.now(),
+        )
+        self.scheduler.start()
+        leading = asyncio.create_task(
+            self.leadership.run(stop, lambda resign: self._lead(resign, webhook=webhook)), name="leadership"
+        )
+        # a hot standby: pay the sender's one-off warm-up (aiogram types, gc.freeze) now, not at takeover
+        warm_sender(self.settings)
+        await _wait_first(self.leadership.decided, stop)  # leader or standby: known before serving
+        webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await _finish(leading, grace=15)  # the leader's own parts each get 5 s (see _lead)
+            await self.sources.aclose()
+            await self._stop_http(webhook_url)
+
+    async def _lead(self, resign: asyncio.Event, *, webhook: bool) -> None:
+        """The leader's duties, until ``resign``: sender, getUpdates, digests, ops, progress panels."""
+        sender_task = self.sender_task = asyncio.create_task(self.sender.run(resign), name="sender")
         await register_commands(self.bot)
         await self._editor_menus()
-        sender_task = self.sender_task = asyncio.create_task(self.sender.run(stop), name="sender")
         if self.ops is not None:
             self.scheduler.add_job(
                 self.ops.check,
@@ -295,7 +339,6 @@ class Aajel:
                 coalesce=True,
             )
         await self.progress.resume()
-        count = await self.schedule_sources()
         Reconciler.install(self)  # live configuration: follows `aajel sources import` (bot/scheduling.py)
         self.scheduler.add_job(
             self.digester.run_once,
@@ -305,9 +348,6 @@ class Aajel:
             max_instances=1,
             coalesce=True,
         )
-        self.scheduler.start()
-        log.info("polling %d sources", count)
-        webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
         polling = (
             None
             if webhook
@@ -319,22 +359,33 @@ class Aajel:
             )
         )
         try:
-            await stop.wait()
+            await resign.wait()
         finally:
-            self.scheduler.shutdown(wait=False)
+            for job in ("ops", "digests", RECONCILE_JOB):
+                with contextlib.suppress(Exception):
+                    self.scheduler.remove_job(job)
             if polling is not None:
                 with contextlib.suppress(RuntimeError):
                     await self.dispatcher.stop_polling()
-            await self._stop_http(webhook_url)
             await self.progress.close()
             await _finish(*(task for task in (polling, sender_task) if task is not None))
+            self.sender_task = None
 
 
-async def _finish(*tasks: asyncio.Task[Any]) -> None:
+async def _wait_first(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+async def _finish(*tasks: asyncio.Task[Any], grace: float = 5) -> None:
     for task in tasks:
         if not task.done():
             try:
-                await asyncio.wait_for(asyncio.shield(task), timeout=5)
+                await asyncio.wait_for(asyncio.shield(task), timeout=grace)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

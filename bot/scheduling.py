@@ -10,12 +10,12 @@ Why DB-driven reconciliation (and not SIGHUP or watching the file)
     allowed poll interval): a cheap read of ``sources`` (id, interval, enabled) and of the channel
     declarations' version. The same path serves changes made by the CMS API or a console later.
 
-What one :meth:`Reconciler.tick` does
-    * **Sources**: the scheduler's ``source:<id>`` jobs are compared with the enabled rows — added
-      sources are scheduled (first poll at once), removed or disabled ones unscheduled, a changed
-      interval reschedules the job (the next poll comes one *new* interval later). Mapping, selector and
-      URL changes need nothing here: the poller reads ``sources.config`` on every poll, so they apply at
-      the next poll, i.e. within one interval. The scheduler itself is the state: nothing is cached.
+What one :meth:`Reconciler.tick` does (on the leader only: it talks to Telegram once per bot)
+    * **Sources** need nothing here: every instance *claims* due sources from the ``sources`` table
+      every second (:mod:`bot.coord.sources`), so an added source is polled at its first claim, a
+      removed or disabled one is no longer claimed, and a new interval applies from the next claim —
+      within one interval. Mapping, selector and URL changes apply at the next poll, since the poller
+      reads ``sources.config`` on every poll. The database is the schedule: nothing is cached.
     * **Channels**: when the declarations' version changed (or unresolved ones wait for a retry,
       :data:`RETRY_SECONDS`), each ``[[channels]]`` entry is resolved with Telegram (``getChat`` for an
       ``@username``, ``getChatMember`` for the bot's rights) and applied
@@ -23,8 +23,9 @@ What one :meth:`Reconciler.tick` does
       released. One failing channel never stops the others.
     * **Channel feed**: normal stories for ``all`` channels are queued
       (:func:`bot.services.channels.feed_normal_stories`) and the sender woken.
-    * **Report**: what is scheduled (name, interval, next run) is written to ``config_state['schedule']``
-      when it changes and at least every :data:`REPORT_SECONDS`, for ``aajel sources list``.
+    * **Report**: what the running bots poll (name, interval, next due poll) is written to
+      ``config_state['schedule']`` when it changes and at least every :data:`REPORT_SECONDS`, for
+      ``aajel sources list``.
 """
 
 from __future__ import annotations
@@ -32,18 +33,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.db.models import Channel, ConfigState, Source
 from bot.exceptions import AajelError
 from bot.services import channels
@@ -55,21 +55,7 @@ RECONCILE_SECONDS: Final = 2.0
 RETRY_SECONDS: Final = 60.0
 REPORT_SECONDS: Final = 30.0
 SCHEDULE_KEY: Final = "schedule"
-JOB_PREFIX: Final = "source:"
-
-
-def source_job_id(source_id: int) -> str:
-    return f"{JOB_PREFIX}{source_id}"
-
-
-def plan_changes(
-    wanted: dict[int, float], running: dict[int, float]
-) -> tuple[list[int], list[int], list[int]]:
-    """(to add, to remove, to reschedule) — a pure comparison of source id → interval maps."""
-    add = sorted(set(wanted) - set(running))
-    remove = sorted(set(running) - set(wanted))
-    change = sorted(i for i in set(wanted) & set(running) if abs(wanted[i] - running[i]) > 1e-6)
-    return add, remove, change
+JOB_ID: Final = "reconcile"
 
 
 class Reconciler:
@@ -79,20 +65,14 @@ class Reconciler:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        scheduler: AsyncIOScheduler,
-        poll: Callable[[int], Awaitable[Any]],
         bot: Bot,
         clock: Clock,
-        jitter_fraction: float,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._wake = wake
         self._sessionmaker = sessionmaker
-        self._scheduler = scheduler
-        self._poll = poll
         self._bot = bot
         self._clock = clock
-        self._jitter = jitter_fraction
         self._channels_version = -1
         self._retry_at: datetime | None = None
         self._reported: dict[str, Any] | None = None
@@ -101,20 +81,12 @@ class Reconciler:
 
     @classmethod
     def install(cls, app: Any) -> Reconciler:
-        """Attach to a running :class:`bot.app.Aajel` (its scheduler, poller, bot, clock): the one hook."""
-        reconciler = cls(
-            sessionmaker=app.sessionmaker,
-            scheduler=app.scheduler,
-            poll=app.poller.poll,
-            bot=app.bot,
-            clock=app.clock,
-            jitter_fraction=app.settings.polling.jitter_fraction,
-            wake=app.sender.wake,
-        )
+        """Attach to a leading :class:`bot.app.Aajel` (its scheduler, bot, clock): the one hook."""
+        reconciler = cls(sessionmaker=app.sessionmaker, bot=app.bot, clock=app.clock, wake=app.sender.wake)
         app.scheduler.add_job(
             reconciler.tick,
             IntervalTrigger(seconds=RECONCILE_SECONDS),
-            id="reconcile",
+            id=JOB_ID,
             replace_existing=True,
             max_instances=1,
             coalesce=True,
@@ -122,23 +94,8 @@ class Reconciler:
         )
         return reconciler
 
-    def _trigger(self, interval: float) -> IntervalTrigger:
-        return IntervalTrigger(seconds=interval, jitter=max(0.0, interval * self._jitter) or None)
-
-    def running(self) -> dict[int, float]:
-        """Source id → interval of the jobs the scheduler has now."""
-        out: dict[int, float] = {}
-        for job in self._scheduler.get_jobs():
-            if job.id.startswith(JOB_PREFIX) and isinstance(job.trigger, IntervalTrigger):
-                out[int(job.id.removeprefix(JOB_PREFIX))] = job.trigger.interval.total_seconds()
-        return out
-
     async def tick(self) -> None:
         """One reconciliation round; failures are logged and the next round tries again."""
-        try:
-            await self.sync_sources()
-        except Exception:
-            log.exception("reconciling sources failed")
         try:
             await self.sync_channels()
         except Exception:
@@ -151,33 +108,6 @@ class Reconciler:
             await self.report()
         except Exception:
             log.exception("writing the schedule report failed")
-
-    async def sync_sources(self) -> tuple[list[int], list[int], list[int]]:
-        async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(select(Source.id, Source.interval_seconds).where(Source.enabled))
-            ).all()
-        wanted = {int(source_id): float(interval) for source_id, interval in rows}
-        add, remove, change = plan_changes(wanted, self.running())
-        for source_id in add:
-            self._scheduler.add_job(
-                self._poll,
-                self._trigger(wanted[source_id]),
-                args=[source_id],
-                id=source_job_id(source_id),
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=None,
-                next_run_time=self._clock.now(),
-            )
-        for source_id in remove:
-            self._scheduler.remove_job(source_job_id(source_id))
-        for source_id in change:
-            self._scheduler.reschedule_job(source_job_id(source_id), trigger=self._trigger(wanted[source_id]))
-        if add or remove or change:
-            log.info("schedule reconciled: +%s -%s ~%s", add, remove, change)
-        return add, remove, change
 
     async def sync_channels(self) -> None:
         async with self._sessionmaker() as session:
@@ -242,18 +172,22 @@ class Reconciler:
         return alert_ids
 
     async def report(self) -> None:
-        """Write what is scheduled for ``aajel sources list`` (on change, else every REPORT_SECONDS)."""
-        running = self.running()
+        """Write what is polled for ``aajel sources list`` (on change, else every REPORT_SECONDS)."""
         async with self._sessionmaker() as session:
-            names = {row.id: row.name for row in await session.execute(select(Source.id, Source.name))}
-        jobs = {job.id: job for job in self._scheduler.get_jobs()}
+            rows = (
+                await session.execute(
+                    select(Source.id, Source.name, Source.interval_seconds, Source.poll_due_at)
+                    .where(Source.enabled)
+                    .order_by(Source.id)
+                )
+            ).all()
         sources = {
-            names.get(source_id, str(source_id)): {
-                "id": source_id,
-                "interval_seconds": interval,
-                "next_run_at": _iso(getattr(jobs.get(source_job_id(source_id)), "next_run_time", None)),
+            row.name: {
+                "id": row.id,
+                "interval_seconds": float(row.interval_seconds),
+                "next_run_at": _iso(as_utc(row.poll_due_at) if row.poll_due_at is not None else None),
             }
-            for source_id, interval in sorted(running.items())
+            for row in rows
         }
         shape = {name: (s["id"], s["interval_seconds"]) for name, s in sources.items()}
         now = self._clock.now()

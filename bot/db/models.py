@@ -230,7 +230,11 @@ class Source(Base):
     """A news source polled on a schedule; its polling state lives here, not in memory."""
 
     __tablename__ = "sources"
-    __table_args__ = (Index(None, "enabled", "next_poll_at"),)
+    __table_args__ = (
+        Index(None, "enabled", "next_poll_at"),
+        Index(None, "poll_due_at"),
+        Index(None, "host", "poll_lease_until"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False, unique=True)
@@ -254,6 +258,11 @@ class Source(Base):
     failure_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     healthy: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    # poll leases (bot.coord.sources): several instances share the sources; each due poll is made once
+    host: Mapped[str | None] = mapped_column(String(255))
+    poll_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    poll_owner: Mapped[str | None] = mapped_column(String(64))
+    poll_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 

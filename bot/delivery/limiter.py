@@ -1,10 +1,34 @@
 """Pacing for Telegram's limits — pure bookkeeping on an injected monotonic clock.
 
-* :class:`Pacer`: an evenly spaced global rate (messages/second). Spacing rather than a bursty token
-  bucket keeps us under Telegram's flood detector, which punishes bursts; after a 429 the whole pace
-  is pushed back (:meth:`Pacer.pause`, by at most ``DELIVERY__FLOOD_PAUSE_MAX_SECONDS`` — the chat that
-  got the 429 waits its full ``retry_after`` in :class:`ChatLimits`) and slowed for a while
-  (:meth:`Pacer.slow_down`), recovering 5% per send.
+* :class:`Pacer`: the global rate (messages/second), enforced **at the moment a message is let go**,
+  never by reserving future slots. Two rules, both must agree:
+
+  1. *even spacing*: one message per ``1/rate`` seconds. A late wake-up (timer granularity, a busy
+     event loop) may take a slot up to :attr:`Pacer.catch_up` seconds in the past, so the long-run rate stays
+     exact while busy — but no further back: time lost to a stall is lost, it is never made up in a
+     burst;
+  2. *a hard sliding window*: never more than ``floor(rate × WINDOW_SECONDS × (1 − WINDOW_HEADROOM))``
+     messages let go in any ``WINDOW_SECONDS`` (1 s) window, whatever happened to the process in between.
+     The 2 % headroom is for what happens after a message leaves: network and server-side jitter
+     compress the spacing Telegram sees, and a flood bucket filled at exactly its own refill rate never
+     recovers from that — a little slack lets it refill (``bench/ha``: 3 × 429 and a peak of 101/100
+     without it).
+
+  Why not a token bucket or pre-reserved slots: both hand out credit that builds up while the process
+  is starved (a bucket refills, a schedule of reserved slots falls into the past), and every waiter
+  that wakes after the stall then sends at once — exactly the catch-up burst that Telegram's flood
+  control punishes with 429s. Here a waiter that wakes up late asks again and is told "not yet"; the
+  decision is made only against what was actually let go. Spacing rather than bursts also keeps us
+  under Telegram's flood detector.
+
+  After a 429 the whole pace is pushed back (:meth:`Pacer.pause`, by at most
+  ``DELIVERY__FLOOD_PAUSE_MAX_SECONDS`` — the chat that got the 429 waits its full ``retry_after`` in
+  :class:`ChatLimits`) and slowed for a while (:meth:`Pacer.slow_down`), recovering 5% per send.
+
+  Invariant (tested with an injected clock in ``tests/delivery/test_limiter.py``, including stalls and
+  many waiters waking together): for every interval ``(t-1, t]`` the number of grants is at most
+  ``floor(rate)``, and for every shorter interval of length ``d`` at most
+  ``rate × (d + catch_up) + 1``.
 * :class:`ChatLimits`: per-chat spacing (≈1 message/s) and a sliding 60-second window for groups and
   channels (≈20 messages/minute). It never sleeps: it says *when* a chat is next free, so the sender
   can postpone that one delivery and keep every other chat moving.
@@ -13,43 +37,92 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import defaultdict, deque
 
 from bot.clock import Clock
 
+MIN_WAIT = 1e-6
+
 
 class Pacer:
+    CATCH_UP_SECONDS = 0.01
+    CATCH_UP_SLOTS = 2
+    """How far behind schedule a slot may still be taken (a late wake-up of the event loop): the larger
+    of ``CATCH_UP_SECONDS`` and ``CATCH_UP_SLOTS`` intervals (:attr:`catch_up`). Without it every late
+    wake-up would be lost for good (1000 msg/s would come out as ~700, and 100 msg/s on a busy core
+    as ~35); with it no more than ``rate × catch_up + 1`` messages ever leave back to back — 11 at
+    1000/s, 3 at 100/s or 30/s, well inside Telegram's (and the emulator's) burst tolerance. Not used
+    while slowed down after a 429."""
+
+    WINDOW_SECONDS = 1.0
+    """The sliding window whose count is a hard cap, whatever the spacing rule allowed."""
+
+    WINDOW_HEADROOM = 0.02
+    """The share of the limit the window cap leaves unused (see the module docstring)."""
+
     def __init__(self, rate: float, clock: Clock) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
         self._base_interval = 1.0 / rate
         self._interval = self._base_interval
         self._clock = clock
-        self._next = 0.0
+        self._next = -math.inf  # earliest moment the spacing rule lets the next message go
+        self._cap = max(1, math.floor(rate * self.WINDOW_SECONDS * (1 - self.WINDOW_HEADROOM) + 1e-9))
+        self._granted: deque[float] = deque()  # when each of the last ≤ cap messages was let go
 
     @property
     def rate(self) -> float:
         return 1.0 / self._interval
 
-    CATCH_UP_SECONDS = 0.01
-    """How far behind schedule a slot may be taken. An event loop wakes up late (timer granularity,
-    other tasks); without this every late wake-up would be lost for good and 1000 msg/s would come out
-    as ~700. With it the long-run rate is exact while busy, and no message goes out more than 10 ms
-    ahead of its evenly spaced slot (at most 10 extra messages at 1000/s). After an idle spell the
-    schedule restarts at "now" (no burst). Not used while slowed down after a 429."""
+    @property
+    def catch_up(self) -> float:
+        """Seconds behind schedule a slot may still be taken at the configured pace."""
+        return max(self.CATCH_UP_SECONDS, self.CATCH_UP_SLOTS * self._base_interval)
 
-    def reserve(self) -> float:
-        """Reserve the next slot; returns how long the caller must wait for it."""
+    @property
+    def window_cap(self) -> int:
+        return self._cap
+
+    def wait_time(self) -> float:
+        """Seconds until a message may go (0 = now), without taking anything."""
         now = self._clock.monotonic()
-        slack = self.CATCH_UP_SECONDS if self._interval == self._base_interval else 0.0
-        # late by at most `slack`: keep the schedule; idle for longer: start afresh at `now`
+        wait = self._next - now
+        granted = self._granted
+        while granted and granted[0] <= now - self.WINDOW_SECONDS:
+            granted.popleft()
+        if len(granted) >= self._cap:
+            # the same expression as the pop test above, so "not popped" always means "wait > 0"
+            wait = max(wait, granted[0] - (now - self.WINDOW_SECONDS))
+        # never a wait too small to move a float clock (a waiter would spin instead of sleeping)
+        return max(MIN_WAIT, wait) if wait > 0 else 0.0
+
+    def try_acquire(self) -> float:
+        """Let one message go now and return 0 — or take nothing and return how long to wait.
+
+        A caller that sleeps the returned time must call again: the answer is only a hint, since
+        another waiter may have gone first or the process may have been starved meanwhile.
+        """
+        wait = self.wait_time()
+        if wait > 0:
+            return wait
+        now = self._clock.monotonic()
+        slack = self.catch_up if self._interval == self._base_interval else 0.0
+        # late by at most `slack`: keep the schedule; later than that (a stall, or idle): start afresh
+        # at `now` — a stall's lost time is never paid back
         slot = self._next if now - slack <= self._next else now
         self._next = slot + self._interval
+        self._granted.append(now)
         # recover 5% of the way back to the configured pace on each send
         self._interval = max(self._base_interval, self._interval * 0.95)
-        return max(0.0, slot - now)
+        return 0.0
 
     async def acquire(self) -> None:
-        wait = self.reserve()
-        if wait > 0:
+        """Wait until a message may go, asking again after every sleep (never trusting the hint)."""
+        while True:
+            wait = self.try_acquire()
+            if wait == 0:
+                return
             await asyncio.sleep(wait)
 
     def pause(self, seconds: float) -> None:

@@ -15,7 +15,6 @@ from bot.delivery.channel_render import ChannelStyle, article_of_payload, deep_l
 from bot.delivery.render import AlertView
 from bot.domain import Urgency
 from bot.exceptions import ValidationError
-from bot.scheduling import plan_changes
 from bot.services import channels as svc
 from bot.sources.spec import ChannelSpec
 
@@ -66,11 +65,6 @@ def test_status_is_read_from_active_and_reason() -> None:
     assert svc.channel_status(False, svc.REASON_MISSING_RIGHTS) == "missing_rights"
     assert svc.channel_status(False, "Forbidden: bot was kicked from the channel chat") == "removed"
     assert svc.channel_status(False, svc.REASON_PAUSED) == "paused"
-
-
-def test_schedule_diff() -> None:
-    assert plan_changes({1: 30.0, 2: 60.0, 4: 5.0}, {1: 30.0, 2: 45.0, 3: 10.0}) == ([4], [3], [2])
-    assert plan_changes({}, {}) == ([], [], [])
 
 
 async def _topics(session: AsyncSession, *slugs: str) -> None:

@@ -29,6 +29,7 @@ from bot.demo.content import SampleStory
 from bot.demo.newsroom import SampleNewsroom
 from bot.emulator import EmulatorServer
 from bot.emulator.client import EmulatorClient
+from bot.scheduling import read_schedule
 from bot.services import channels as svc
 from bot.services.newsroom import import_newsroom
 from bot.sources.spec import load_newsroom
@@ -336,13 +337,11 @@ async def test_sources_file_changes_reach_the_running_bot_without_restart(
     app = stack.app
 
     async def jobs() -> dict[str, float]:
+        """What the running bot reports it polls (the report `aajel sources list` reads)."""
         async with app.sessionmaker() as session:
-            names = {row.id: row.name for row in await session.execute(select(Source.id, Source.name))}
-        return {
-            names[int(job.id.split(":")[1])]: job.trigger.interval.total_seconds()
-            for job in app.scheduler.get_jobs()
-            if job.id.startswith("source:")
-        }
+            report = await read_schedule(session)
+        sources = (report or {}).get("sources", {})
+        return {name: float(entry["interval_seconds"]) for name, entry in sources.items()}
 
     async def scheduled(expected: dict[str, float]) -> bool:
         return await jobs() == expected
@@ -361,7 +360,7 @@ async def test_sources_file_changes_reach_the_running_bot_without_restart(
 
     await wait_until(ticker_polled, what="the new source polled")
 
-    # interval changed: rescheduled; removed: unscheduled (and disabled, never deleted)
+    # interval changed: polled at the new interval; removed: no longer polled (disabled, never deleted)
     text = stack.newsroom.sources_toml(interval_seconds=3)
     await _import(stack, text)
     await wait_until(lambda: scheduled({"sample-feed": 3.0}), what="interval changed and ticker removed")

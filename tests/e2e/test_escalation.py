@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.app import Aajel
 from bot.clock import SystemClock
@@ -95,9 +96,19 @@ class Newsroom:
         """A channel the bot posts in, fed these topics (channels are set up by the newsroom)."""
         await self.tg.create_chat("channel", "Wire channel", chat_id=CHANNEL, creator_id=owner.user_id)
         await self.tg.add_bot(CHANNEL, admin=True, by_user_id=owner.user_id)
+
+        async def registered() -> bool:  # the bot registers the channel from its my_chat_member update
+            async with self.app.sessionmaker() as session:
+                return await session.scalar(select(Channel.id).where(Channel.chat_id == CHANNEL)) is not None
+
+        await wait_until(registered, what="the channel registered")
         async with self.app.sessionmaker() as session, session.begin():
             topics = list(await session.scalars(select(Topic).where(Topic.slug.in_(slugs))))
-            session.add(Channel(chat_id=CHANNEL, thread_id=0, title="Wire channel", topics=topics))
+            channel = await session.scalar(
+                select(Channel).where(Channel.chat_id == CHANNEL).options(selectinload(Channel.topics))
+            )
+            assert channel is not None
+            channel.topics = topics
 
 
 @pytest.fixture

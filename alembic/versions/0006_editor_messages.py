@@ -12,8 +12,8 @@ ops chat, so a restart or a second instance does not repeat a notice. It is seed
 the newest ``ops.*`` audit rows per subject (what the notifier read until now), so upgrading does not
 repeat a notice already sent; from then on the audit log is never read for it.
 
-Revision ID: 0009
-Revises: 0007
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,204 @@
+"""One leader among several instances (PostgreSQL advisory lock), and one instance per SQLite file.
+
+Each instance is a :class:`~bot.coord.leader.Leadership` on its **own engine**, or a real subprocess
+that is SIGKILLed. The tests assert what an operator would notice: never two leaders at once (two
+``getUpdates`` pollers are 409 Conflicts, two senders break Telegram's per-bot limit), a standby takes
+over after a clean stop and after a SIGKILL (within the 10 s the deployment promises — the bound is a
+timeout here, the measured takeover is reported by ``bench/ha``), and a leader that loses its lock
+connection stops leading. No test sleeps to pass: every wait is for an event, with a generous timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.coord.leader import LEADER_NS, Leadership, lock_key, single_instance_guard
+from bot.db.session import create_engine
+from bot.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+postgres_only = pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)
+sqlite_only = pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+
+
+class Duties:
+    """Records who leads; fails the test if two ever lead at once."""
+
+    def __init__(self) -> None:
+        self.leading: set[str] = set()
+        self.terms: list[str] = []
+        self.overlaps = 0
+
+    def lead_as(self, name: str):  # type: ignore[no-untyped-def]
+        async def lead(resign: asyncio.Event) -> None:
+            if self.leading:
+                self.overlaps += 1
+            self.leading.add(name)
+            self.terms.append(name)
+            try:
+                await resign.wait()
+            finally:
+                self.leading.discard(name)
+
+        return lead
+
+
+class Instance:
+    def __init__(self, url: str, name: str, duties: Duties) -> None:
+        self.engine = create_engine(url)
+        self.leadership = Leadership(self.engine, bot="4242", name=name)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self.leadership.run(self.stop, duties.lead_as(name)))
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 10)
+        await self.engine.dispose()
+
+
+@pytest.fixture
+async def duties() -> AsyncIterator[Duties]:
+    yield Duties()
+
+
+async def _until(condition, what: str, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(poll(), within)
+    except TimeoutError:
+        pytest.fail(f"timed out after {within}s waiting for {what}")
+
+
+@postgres_only
+async def test_exactly_one_leader_and_a_standby_takes_over_after_a_clean_stop(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    a = Instance(migrated_db_url, "a", duties)
+    await _until(lambda: duties.leading == {"a"}, "a to lead")
+    b = Instance(migrated_db_url, "b", duties)
+    c = Instance(migrated_db_url, "c", duties)
+    await _until(lambda: b.leadership.decided.is_set() and c.leadership.decided.is_set(), "standbys")
+    assert not b.leadership.is_leader and not c.leadership.is_leader
+    assert await a.leadership.members() == 3
+    await a.shutdown()  # clean: unlocks at once
+    await _until(lambda: len(duties.leading) == 1, "a standby to lead", within=2.0 + 3.0)
+    [winner] = duties.leading
+    assert winner in {"b", "c"}
+    assert await (b if winner == "b" else c).leadership.members() == 2
+    await b.shutdown()
+    await c.shutdown()
+    assert duties.overlaps == 0
+
+
+@postgres_only
+async def test_a_standby_takes_over_after_the_leader_is_sigkilled(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from bot.coord.leader import Leadership
+        from bot.db.session import create_engine
+
+        async def main() -> None:
+            leadership = Leadership(create_engine(sys.argv[1]), bot="4242", name="victim")
+            async def lead(resign: asyncio.Event) -> None:
+                print("leading", flush=True)
+                await resign.wait()
+            await leadership.run(asyncio.Event(), lead)
+
+        asyncio.run(main())
+        """
+    )
+    victim = subprocess.Popen(
+        [sys.executable, "-c", script, migrated_db_url], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert victim.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(victim.stdout.readline), 30)
+        assert line.strip() == "leading"
+        standby = Instance(migrated_db_url, "standby", duties)
+        await _until(lambda: standby.leadership.decided.is_set(), "the standby's first campaign")
+        assert not standby.leadership.is_leader  # the victim holds the lock
+        os.kill(victim.pid, signal.SIGKILL)
+        await _until(lambda: duties.leading == {"standby"}, "the standby to take over", within=10.0)
+        await standby.shutdown()
+    finally:
+        victim.kill()
+        victim.wait(10)
+
+
+@postgres_only
+async def test_a_leader_that_loses_its_lock_connection_stops_leading(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    a = Instance(migrated_db_url, "a", duties)
+    await _until(lambda: duties.leading == {"a"}, "a to lead")
+    b = Instance(migrated_db_url, "b", duties)
+    await _until(lambda: b.leadership.decided.is_set(), "b standing by")
+    engine = create_engine(migrated_db_url)
+    async with engine.connect() as conn:  # the database ends a's lock session (restart, partition…)
+        schema = await conn.scalar(text("SELECT current_schema()"))
+        key = lock_key("leader", "4242", str(schema)) & 0xFFFFFFFF
+        pid = await conn.scalar(
+            text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = CAST(:ns AS oid)"
+                " AND objid = CAST(:key AS oid) AND objsubid = 2 AND granted"
+            ),
+            {"ns": LEADER_NS, "key": key},
+        )
+        assert pid is not None
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await engine.dispose()
+    await _until(lambda: len(duties.terms) >= 2 and len(duties.leading) == 1, "a new leader")
+    assert duties.terms[0] == "a" and duties.overlaps == 0
+    await a.shutdown()
+    await b.shutdown()
+
+
+@sqlite_only
+def test_a_second_instance_on_one_sqlite_file_refuses_with_one_clear_line(migrated_db_url: str) -> None:
+    first = single_instance_guard(migrated_db_url)
+    assert first is not None
+    with pytest.raises(ConfigError) as refused:
+        single_instance_guard(migrated_db_url)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"another Aajel instance (pid {os.getpid()}) already runs on" in message
+    assert "PostgreSQL" in message
+    first.release()
+    again = single_instance_guard(migrated_db_url)  # free again once the first is gone
+    assert again is not None
+    again.release()
+
+
+@pytest.mark.slow  # a real `aajel run` process (imports aiogram: seconds on a busy machine)
+@sqlite_only
+def test_a_second_aajel_process_on_one_sqlite_file_refuses(migrated_db_url: str, tmp_path: Path) -> None:
+    guard = single_instance_guard(migrated_db_url)
+    assert guard is not None
+    try:
+        env = {**os.environ, "DATABASE_URL": migrated_db_url, "BOT_TOKEN": "4242:AAtestTokenForTheGuardTest",
+               "TELEGRAM_API_URL": "http://127.0.0.1:9", "SOURCES_FILE": str(tmp_path / "none.toml")}  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--duration", "5"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        guard.release()
+    assert out.returncode != 0
+    refusal = [line for line in out.stderr.splitlines() if "another Aajel instance" in line]
+    assert len(refusal) == 1, out.stderr[-2000:]
