@@ -90,13 +90,14 @@ def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tup
         for code, name in Locale(lang).territories.items():
             if len(code) != 2 or not code.isalpha():
                 continue  # regions ("001"), not countries
-            if country_population.get(code, 0) < MIN_COUNTRY_POPULATION:
-                continue  # Réunion, Jersey, Christmas Island: words first, rarely the news's place
+            population = country_population.get(code, 0)
+            if _common(name, lang == "ar", population):
+                continue  # "Jersey", "St. Martin": a word first, rarely the news's place
             code = _SAME_AS.get(code, code)
             _add(table, name, code)
             stem = normalize(name)
-            if " " in stem:
-                continue
+            if " " in stem or population < MIN_COUNTRY_POPULATION:
+                continue  # a small country's adjective stem would catch words ("jerse…")
             if lang == "ar":
                 stem = stem[2:] if stem.startswith("ال") else stem
                 stem = stem[:-1] if stem[-1:] in "اهي" else stem

@@ -208,6 +208,17 @@ def _number(raw: str) -> float | None:
         return None
 
 
+# "200 basis points" / "200 نقطة أساس" is "2%": central banks are reported both ways.
+_BASIS_POINTS = re.compile(
+    r"(\d+(?:[.,٫]\d+)?)\s*(?:basis[ -]points?|bps?\b|bp\b|نقط[ةه] [أا]ساس|نقاط [أا]ساس)", re.IGNORECASE
+)
+
+
+def _as_percent(match: re.Match[str]) -> str:
+    value = _number(match.group(1))
+    return f"{value / 100:g}%" if value is not None else match.group(0)
+
+
 _VERB_PREFIXES = ("ي", "ت", "ن")
 _SWAP_WORDS = 3
 
@@ -229,7 +240,7 @@ def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
 def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
     _TABLES_READY.wait()  # set once the background load is done; free afterwards
-    text = headline.replace("n't", " not").replace("n’t", " not")
+    text = _BASIS_POINTS.sub(_as_percent, headline.replace("n't", " not").replace("n’t", " not"))
     raw_words = _RAW_WORD.findall(text)
     compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
     words: dict[str, Word] = {}
@@ -383,9 +394,16 @@ def _singulars(token: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _definite_nisba(surface: str) -> bool:
+    """``الحوثي``, ``والأمريكي``: a definite relational adjective names a group or a people (``الحوثي``
+    / ``الحوثيون`` are one movement), not a count; counted people are indefinite (``مقتل شرطي``)."""
+    bare = surface[1:] if surface[:1] in "وبلف" and surface[1:3] == "ال" else surface
+    return bare.startswith("ال") and bare.endswith("ي")
+
+
 def _dual_or_plural(x: Word, y: Word) -> bool:
     """``y`` is the Arabic dual/plural of singular ``x`` (``شرطي``/``شرطيين``, ``سيارة``/``سيارتين``)."""
-    if not y.singulars or x.surface == y.surface:
+    if not y.singulars or x.surface == y.surface or _definite_nisba(x.surface):
         return False
     bare = x.surface[2:] if x.surface.startswith("ال") else x.surface
     return bare in y.singulars and not x.singulars
