@@ -88,7 +88,7 @@ def _weight(power: float, zipf: float) -> float:
 # Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
-    "ar": Params(threshold=0.42, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
+    "ar": Params(threshold=0.36, containment_weight=0.25, weight_power=2.0, swap_factor=0.3),
     "en": Params(threshold=0.63, containment_weight=0.25, weight_power=0.5, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
