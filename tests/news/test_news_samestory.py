@@ -121,3 +121,37 @@ def test_empty_and_symbol_only_headlines_are_never_the_same_story() -> None:
     assert not compare("", "").same
     assert not compare("!!!", "عاجل").same
     assert compare("", "x").score == 0.0
+
+
+def test_a_group_named_by_its_adjective_is_not_a_count() -> None:
+    # الحوثي / الحوثيين: one movement, not one Houthi against two; counted people stay counted
+    result = compare(
+        "اتفاق بين الحكومة اليمنية والحوثيين على تبادل الأسرى",
+        "الحكومة اليمنية والحوثي يتفقان على صفقة تبادل للأسرى",
+    )
+    assert result.guard is None and result.same, result.reason
+    assert compare("مقتل شرطي في هجوم", "مقتل شرطيين في هجوم").guard == "number: شرطي vs شرطيين"
+
+
+def test_basis_points_are_read_as_percent() -> None:
+    assert features("المركزي يرفع الفائدة 200 نقطة أساس").numbers == {2.0}
+    assert features("Fed raises rates by 25 basis points").numbers == {0.25}
+    assert compare("Fed raises rates 50 bps", "Fed raises rates 25 bps").guard == "number: 0.5 vs 0.25"
+    same = compare("البنك المركزي المصري يرفع الفائدة 200 نقطة أساس", "المركزي المصري يرفع الفائدة 2%")
+    assert same.guard is None and same.same, same.reason
+
+
+def test_small_countries_are_places_unless_their_name_is_a_common_word() -> None:
+    result = compare("Micronesia vice president to visit China", "Vice President of Bolivia to visit China")
+    assert result.guard is not None and result.guard.startswith("place"), result.reason
+    assert compare("مالطا تستقبل مهاجرين", "آيسلندا تستقبل مهاجرين").guard is not None
+    assert features("Jersey shore storm").places == ()  # a word first
+
+
+def test_arabic_words_match_through_attached_pronouns_and_endings() -> None:
+    # وزيرها / الوزير, توقعاته / التوقعات, تعاونها / التعاون: one word each
+    result = compare("إيران تعلق تعاونها مع الوكالة الذرية", "طهران تعلق التعاون مع الوكالة الذرية")
+    assert "تعاونها~التعاون" in result.matched, result.reason
+    assert features("توقعاته").keys == features("التوقعات").keys
+    assert features("وزيرها").keys == features("الوزير").keys
+    assert features("امتحاناتهم").keys == features("الامتحانات").keys
