@@ -553,7 +553,7 @@ _TABLES_READY = threading.Event()
 
 
 def _load_tables() -> None:
-    """Read wordfreq's Arabic and English tables and build the gazetteer (a few seconds of CPU)."""
+    """Read wordfreq's Arabic and English tables (~0.6 s of CPU) and the prebuilt gazetteer (~0.05 s)."""
     try:
         zipf_frequency("خبر", "ar", wordlist=WORDLIST)
         zipf_frequency("news", "en", wordlist=WORDLIST)
@@ -564,7 +564,7 @@ def _load_tables() -> None:
 
 def warm_up() -> None:
     """Block until the tables are loaded (they start loading in a background thread when this module
-    is imported, so the first poll does not stall the event loop for seconds)."""
+    is imported, so the first poll does not stall the event loop)."""
     _TABLES_READY.wait()
 
 

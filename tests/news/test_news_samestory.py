@@ -155,3 +155,15 @@ def test_arabic_words_match_through_attached_pronouns_and_endings() -> None:
     assert features("توقعاته").keys == features("التوقعات").keys
     assert features("وزيرها").keys == features("الوزير").keys
     assert features("امتحاناتهم").keys == features("الامتحانات").keys
+
+
+def test_the_prebuilt_place_table_is_what_the_libraries_give() -> None:
+    from bot.news import gazetteer
+
+    fresh = gazetteer.to_json(gazetteer.build())
+    assert gazetteer.to_json(gazetteer._tables()) == fresh
+    shipped = gazetteer.prebuilt()
+    if shipped is not None:  # built with the installed libraries: it must equal a fresh build
+        assert gazetteer.to_json(shipped) == fresh, "run: python -m bot.news.gazetteer"
+    else:  # other library versions: never used (a fresh build stands in), and say how to refresh
+        assert gazetteer.DATA.exists(), "run: python -m bot.news.gazetteer"
