@@ -208,6 +208,11 @@ def _number(raw: str) -> float | None:
         return None
 
 
+# Fixed expressions whose negation word does not deny the claim: "found not guilty" is an acquittal
+# (the direction guard then sees acquit/convict); "no longer", "لم يعد" tell that something ended.
+_NOT_GUILTY = re.compile(r"\bnot guilty\b", re.IGNORECASE)
+_NO_LONGER = frozenset(normalize(w) for w in ("longer", "يعد", "تعد", "يعودوا", "تعودا"))
+
 # "200 basis points" / "200 نقطة أساس" is "2%": central banks are reported both ways.
 _BASIS_POINTS = re.compile(
     r"(\d+(?:[.,٫]\d+)?)\s*(?:basis[ -]points?|bps?\b|bp\b|نقط[ةه] [أا]ساس|نقاط [أا]ساس)", re.IGNORECASE
@@ -241,6 +246,7 @@ def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
     _TABLES_READY.wait()  # set once the background load is done; free afterwards
     text = _BASIS_POINTS.sub(_as_percent, headline.replace("n't", " not").replace("n’t", " not"))
+    text = _NOT_GUILTY.sub("acquitted", text)
     raw_words = _RAW_WORD.findall(text)
     compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
     words: dict[str, Word] = {}
@@ -248,9 +254,13 @@ def features(headline: str) -> Features:
     negated = False
     days: set[int] = set()
     previous: float | None = None
-    for raw in raw_words:
+    for n, raw in enumerate(raw_words):
         value = _number(raw)
         tokens = normalize(raw).split()
+        if n + 1 < len(raw_words) and normalize(raw_words[n + 1]) in _NO_LONGER:
+            tokens = [
+                t for t in tokens if t not in NEGATIONS
+            ]  # "no longer", "لم يعد": a change, not a denial
         if value is not None:
             numbers.add(value)
             previous = value

@@ -167,3 +167,16 @@ def test_the_prebuilt_place_table_is_what_the_libraries_give() -> None:
         assert gazetteer.to_json(shipped) == fresh, "run: python -m bot.news.gazetteer"
     else:  # other library versions: never used (a fresh build stands in), and say how to refresh
         assert gazetteer.DATA.exists(), "run: python -m bot.news.gazetteer"
+
+
+def test_fixed_expressions_with_a_negation_word_are_not_denials() -> None:
+    result = compare("Court acquits senator on one count", "Court finds senator not guilty on one count")
+    assert result.guard is None and result.same, result.reason
+    assert compare("Court finds senator not guilty", "Court convicts senator").guard == (
+        "direction: acquitted vs convicts"
+    )
+    ended = compare("الصحة العالمية تعلن انتهاء طوارئ كوفيد", "الصحة العالمية: كوفيد لم يعد حالة طوارئ")
+    assert ended.guard is None, ended.reason
+    assert compare("إيران لا توافق على عودة المفتشين", "إيران توافق على عودة المفتشين").guard == (
+        "negation: A negates"
+    )
