@@ -208,6 +208,13 @@ def _number(raw: str) -> float | None:
         return None
 
 
+# Wire services tag a story's revisions ("UPDATE 2-", "EXCLUSIVE-", "WRAPUP 1-"): bookkeeping, not news,
+# and their numbers must not look like a different count.
+_WIRE_TAGS = re.compile(
+    r"^(?:\s*(?:exclusive|update|wrapup|corrected|refile|rpt|factbox|analysis|insight)\s*\d*\s*[-:|–]\s*)+",
+    re.IGNORECASE,
+)
+
 # Fixed expressions whose negation word does not deny the claim: "found not guilty" is an acquittal
 # (the direction guard then sees acquit/convict); "no longer", "لم يعد" tell that something ended.
 _NOT_GUILTY = re.compile(r"\bnot guilty\b", re.IGNORECASE)
@@ -246,7 +253,7 @@ def features(headline: str) -> Features:
     """Words, numbers, places and negation of a headline."""
     _TABLES_READY.wait()  # set once the background load is done; free afterwards
     text = _BASIS_POINTS.sub(_as_percent, headline.replace("n't", " not").replace("n’t", " not"))
-    text = _NOT_GUILTY.sub("acquitted", text)
+    text = _NOT_GUILTY.sub("acquitted", _WIRE_TAGS.sub("", text))
     raw_words = _RAW_WORD.findall(text)
     compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
     words: dict[str, Word] = {}

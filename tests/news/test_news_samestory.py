@@ -180,3 +180,12 @@ def test_fixed_expressions_with_a_negation_word_are_not_denials() -> None:
     assert compare("إيران لا توافق على عودة المفتشين", "إيران توافق على عودة المفتشين").guard == (
         "negation: A negates"
     )
+
+
+def test_wire_revision_tags_are_not_part_of_the_story() -> None:
+    result = compare(
+        "EXCLUSIVE-UPDATE 2-Egypt alliance signals flexibility in talks",
+        "UPDATE 1-Egypt alliance signals flexibility in talks",
+    )
+    assert result.guard is None and result.same, result.reason
+    assert features("UPDATE 3-Quake kills 5 in Japan").numbers == {5.0}
