@@ -24,7 +24,11 @@ not a contradiction):
 * direction — opposite changes (rise/fall, يرفع/يخفض, win/lose, collapse/resume …,
   :mod:`bot.news.lexicon`);
 * day — both name a weekday, and no day is shared;
-* negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not.
+* negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not ("not guilty" is
+  read as an acquittal, "no longer" / "لم يعد" as a change, not as denials).
+
+Before any of this, wire revision tags (``UPDATE 2-``, ``EXCLUSIVE-``) are dropped and basis points
+are read as percent (``200 نقطة أساس`` = ``2%``).
 
 A guard makes the raw score 0 (the word score is still reported as ``overlap``); a swapped name-like
 word in an otherwise identical headline ("حماس ترحب…" / "إسرائيل ترحب…") multiplies it by the swap
