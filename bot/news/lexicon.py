@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.news.arabic import is_arabic, light_stem, normalize
+from bot.news.arabic import is_arabic, normalize
 
 # ----------------------------------------------------------------------------------------------- keys
 
@@ -37,10 +37,46 @@ def english_stem(word: str) -> str:
     return word
 
 
+_AR_ARTICLE = ("وبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال")
+_AR_PROCLITICS = ("و", "ب", "ل", "ف", "ك")
+_AR_PRONOUNS = ("هما", "هم", "ها", "كم", "نا", "ه")
+_AR_ENDINGS = (("ات", 3), ("ون", 4), ("ين", 4), ("يه", 3), ("ه", 3))  # (ending, letters left at least)
+
+
+def arabic_key(token: str) -> str:
+    """A light Arabic stem: the article with its proclitics, then an attached pronoun, then a plural or
+    feminine ending, then a lone proclitic (``و``/``ب``/``ل``/``ف``/``ك``, only when four letters stay).
+
+    Why this order: a pronoun hides the ending it follows (``توقعاته`` → ``توقعات`` → ``توقع``, as
+    ``التوقعات``; ``مدينته`` has its ة written ت), and a proclitic is judged on the stem, not the
+    whole word (``وزيرها`` → ``وزير``, as ``الوزير``, not ``زير``). Plural ``-ون``/``-ين`` need four
+    letters left so a root's own letters stay (``التعاون`` → ``تعاون``, as ``تعاونها``). Broken
+    plurals are beyond a light stemmer and stay unmatched (a small recall cost, never a false merge).
+    """
+    word, article = token, False
+    for prefix in _AR_ARTICLE:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            word, article = word[len(prefix) :], True
+            break
+    for suffix in _AR_PRONOUNS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if word.endswith("ت") and not word.endswith("ات") and len(word) >= 4:
+                word = word[:-1] + "ه"  # مدينته, مدينتها → مدينه (not بيته → بيت)
+            break
+    for ending, keep in _AR_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= keep:
+            word = word[: -len(ending)]
+            break
+    if not article and word[:1] in _AR_PROCLITICS and len(word) - 1 >= 4:
+        word = word[1:]
+    return word
+
+
 def word_key(token: str) -> str:
     """The comparison key of one normalised token: Arabic light stem, English light stem, digits as is."""
     if is_arabic(token):
-        return light_stem(token)
+        return arabic_key(token)
     return english_stem(token)
 
 
