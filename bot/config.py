@@ -33,6 +33,10 @@ class PollingSettings(BaseModel):
     per_host_concurrency: int = Field(2, ge=1)
     max_backoff_seconds: float = Field(3600.0, ge=1)
     unhealthy_after_failures: int = Field(5, ge=1)
+    max_items_per_poll: int = Field(
+        500, ge=1, description="new items one poll stores at most (newest first; the rest are logged)"
+    )
+    store_batch_size: int = Field(200, ge=1, description="items stored per transaction, at most")
     user_agent: str = "AajelBot/0.1 (+https://github.com/aajel; news alerts)"
 
 
@@ -55,6 +59,19 @@ class DeliverySettings(BaseModel):
     hold_max_seconds: float = Field(5.0, ge=0)
     max_backoff_seconds: float = Field(300.0, ge=1)
     recovery_interval_seconds: float = Field(15.0, gt=0)
+
+
+class PulseSettings(BaseModel):
+    """The newsroom's own pulse: when to tell the ops chat (and degrade /healthz) that news stopped."""
+
+    sources_minutes: float = Field(
+        30.0, gt=0, description="no source succeeded for this long → ops chat told, /healthz degraded"
+    )
+    deliveries_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="due deliveries waited this long with no send → ops chat told, /healthz degraded",
+    )
 
 
 class ArticleSettings(BaseModel):
@@ -102,6 +119,7 @@ class Settings(BaseSettings):
     polling: PollingSettings = Field(default_factory=PollingSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     articles: ArticleSettings = Field(default_factory=ArticleSettings)
+    pulse: PulseSettings = Field(default_factory=PulseSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @field_validator("bot_token", mode="before")

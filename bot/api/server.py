@@ -45,6 +45,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api.availability import database_unavailable  # issue 9: 503 + Retry-After on outages
 from bot.api.models import (
     IDEMPOTENCY_KEY_PATTERN,
     AlertAccepted,
@@ -263,7 +264,9 @@ class ApiServer:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors], client_max_size=MAX_BODY_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, database_unavailable], client_max_size=MAX_BODY_BYTES
+        )
         handlers: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
             "createAlert": self.create_alert,
             "getAlert": self.get_alert,
