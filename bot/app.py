@@ -90,6 +90,11 @@ MENU_RETRY_SECONDS = (5.0, 15.0, 60.0, 300.0, 900.0)
 
 HEALTH_DB_TIMEOUT = 2.0
 
+GIL_SWITCH_SECONDS = 0.001
+"""The interpreter's thread switch interval for ``aajel run`` (CPython's default is 5 ms). Huge feeds
+are parsed in a worker thread; a shorter interval hands the event loop (user commands, the sender)
+the GIL sooner — measured in bench/contention.py."""
+
 
 def make_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:

@@ -83,8 +83,9 @@ async def _until(stop: asyncio.Event, duration: float | None) -> None:
 
 
 async def _run(settings: Settings, duration: float | None, webhook: bool = False) -> None:
-    from bot.app import Aajel
+    from bot.app import GIL_SWITCH_SECONDS, Aajel
 
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     stop = asyncio.Event()
     await _until(stop, duration)
     async with Aajel(settings, serve_api=True) as app:
