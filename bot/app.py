@@ -147,6 +147,7 @@ class Aajel:
         self.ops: OpsNotifier | None = None
         self.supervisor = Supervisor(clock=self.clock, notify=self._tell_ops)
         self.sources_configured = 0
+        self._no_sources = "no enabled source in the database"
         self._outages: set[str] = set()  # periodic jobs currently failing on the database
         self._stack = contextlib.AsyncExitStack()
 
@@ -369,11 +370,7 @@ class Aajel:
         if not path.exists():
             if "sources_file" in self.settings.model_fields_set:  # set on purpose: a mistake to fix
                 raise ConfigError("SOURCES_FILE", f"{path} does not exist")
-            log.warning(
-                "no sources configured (%s not found): nothing will be polled; editors' and CMS alerts "
-                "still work. Set SOURCES_FILE to a sources file (see docs/sources.md).",
-                path,
-            )
+            self._no_sources = f"{path} not found"  # said once, by run()
             return
         newsroom = load_newsroom(path)
         async with self.sessionmaker() as session, session.begin():
@@ -465,7 +462,11 @@ class Aajel:
             if count:
                 log.info("polling %d sources", count)
             else:
-                log.warning("no sources configured: nothing is polled (editors' and CMS alerts still work)")
+                log.warning(
+                    "no sources configured (%s): nothing is polled; editors' and CMS alerts still work. "
+                    "Set SOURCES_FILE to a sources file (see docs/sources.md).",
+                    self._no_sources,
+                )
             if webhook_url is not None or self.serve_api:
                 sup.start("http", self._serve_http)
             if not webhook:

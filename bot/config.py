@@ -11,12 +11,16 @@ that names the environment key at fault, so start-up stops with one clear line, 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.exceptions import ConfigError
 
@@ -93,6 +97,32 @@ class ApiSettings(BaseModel):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
 
+    @field_validator("host")
+    @classmethod
+    def _host_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() or c in "/@?#" for c in value):
+            raise ValueError("must be an address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be the bot's public URL, e.g. https://bot.example.org/telegram/webhook")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -145,6 +175,13 @@ class Settings(BaseSettings):
     def _db_shape(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            url = make_url(value)
+            url.port  # noqa: B018 - parsing the port is the check
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a valid database URL ({e})") from None
+        if url.get_backend_name() == "postgresql" and not url.database:
+            raise ValueError("names no database: postgresql+asyncpg://user@host:5432/DATABASE")
         return value
 
     @field_validator("editor_ids", mode="before")
