@@ -298,9 +298,11 @@ class Aajel:
             db_ok = False
         metrics.DATABASE_UP.set(1 if db_ok else 0)
         checks["database"] = "ok" if db_ok else "down"
-        checks["scheduler"] = "ok" if self.scheduler.running else "down"
         for name, state in self.supervisor.states().items():
             checks[name] = "ok" if state in HEALTHY else state
+        if not self.scheduler.running:  # the poll jobs' scheduler itself, whatever its watchdog task says
+            checks["scheduler"] = "down"
+        checks.setdefault("scheduler", "ok")
         down = [name for name, state in checks.items() if state != "ok"]
         checks["sources"] = "ok" if self.sources_configured else NO_SOURCES
         if db_ok:
