@@ -483,6 +483,7 @@ class Aajel:
             stop.set()  # the sender (and anything else watching it) winds down on its own
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
+            await _finish_jobs(5.0)
             with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
             await sup.stop(5.0, graceful=("sender", "polling"))
@@ -498,6 +499,22 @@ def _listen_error(host: str, port: int, error: OSError) -> ConfigError:
         reason = "already in use" if error.errno == errno.EADDRINUSE else "not allowed (needs privileges)"
         return ConfigError("API__PORT", f"cannot listen on {host}:{port}: port {reason}")
     return ConfigError("API__HOST", f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+async def _finish_jobs(grace: float) -> None:
+    """Let poll jobs still running finish (a huge feed's poll stores in paced batches).
+
+    Why: ``shutdown(wait=False)`` leaves running jobs alone, and a job task cancelled later by the
+    event loop's own shutdown is logged by APScheduler as a crash, traceback and all. APScheduler's
+    asyncio executor runs each job in a task of its ``run_coroutine_job``; those are the ones waited for.
+    """
+    jobs = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__name__", "") == "run_coroutine_job" and not task.done()
+    ]
+    if jobs:
+        await asyncio.wait(jobs, timeout=grace)
 
 
 async def _wait_any(*events: asyncio.Event) -> None:

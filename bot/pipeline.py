@@ -159,7 +159,7 @@ class Poller:
         async with self._locks[source_id]:
             try:
                 outcome = await self._poll(source_id)
-            except SQLAlchemyError as e:  # the database, not the source: report it, keep the loop alive
+            except (SQLAlchemyError, OSError) as e:  # the database (asyncpg: raw OSError), not the source
                 log.exception("poll of source %s: database error", source_id)
                 outcome = PollOutcome(source_id, "db_error", error=f"{type(e).__name__}: {e}")
         _record_metrics(outcome, self._clock)
