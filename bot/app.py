@@ -287,6 +287,26 @@ class Aajel:
 
         return run
 
+    def _until_database(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """``job`` retried every second while the database is unavailable (an outage is not a crash:
+        the supervisor's growing backoff would delay it long after the database is back)."""
+
+        async def run() -> None:
+            reported = False
+            while True:
+                try:
+                    await job()
+                    return
+                except Exception as e:
+                    if not is_database_unavailable(e):
+                        raise
+                    if not reported:
+                        log.warning("waiting for the database: %s", e)
+                        reported = True
+                    await asyncio.sleep(1.0)
+
+        return run
+
     async def health(self) -> HealthReport:
         """What ``/healthz`` says: the database, every supervised task, sources and the pulse."""
         checks: dict[str, str] = {}
@@ -449,7 +469,7 @@ class Aajel:
         try:
             sup.start("sender", lambda: self.sender.run(stop))
             sup.start("menus", self._menus, one_shot=True)
-            sup.start("progress", self.progress.resume, one_shot=True)
+            sup.start("progress", self._until_database(self.progress.resume), one_shot=True)
             self.sources_configured = count = await self.schedule_sources()
             sup.start("scheduler", self._watch_scheduler)
             sup.start(

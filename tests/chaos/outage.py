@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -120,9 +121,19 @@ class SqliteLock:
         self._thread = threading.Thread(target=self._hold, daemon=True)
 
     def _hold(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        # a tight retry of our own: SQLite's busy handler sleeps ever longer between tries and can
+        # keep missing the short gaps between a busy bot's transactions
+        conn = sqlite3.connect(self.path, timeout=0.001, isolation_level=None)
         try:
-            conn.execute("BEGIN EXCLUSIVE")
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    conn.execute("BEGIN EXCLUSIVE")
+                    break
+                except sqlite3.OperationalError:
+                    if time.monotonic() > deadline:
+                        return
+                    time.sleep(0.0005)
             self._taken.set()
             self._release.wait()
             conn.execute("ROLLBACK")
@@ -131,7 +142,7 @@ class SqliteLock:
 
     def take(self) -> None:
         self._thread.start()
-        if not self._taken.wait(30):
+        if not self._taken.wait(60):
             raise RuntimeError("could not lock the SQLite database")
 
     def release(self) -> None:
