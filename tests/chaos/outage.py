@@ -3,7 +3,7 @@
 * PostgreSQL: :class:`TcpProxy` listens on loopback and forwards to the server; ``down()`` resets every
   open connection and resets each new one at once (the bot sees what a server crash or a network
   partition looks like), ``up()`` forwards again. The database URL handed to the bot points at the proxy.
-* SQLite: :func:`sqlite_locked` holds an exclusive lock on the database file from another connection,
+* SQLite: :class:`SqliteLock` holds an exclusive lock on the database file from another connection,
   so every writer waits ``busy_timeout`` and then fails with "database is locked" — the file-database
   version of "down". Readers in WAL mode go on reading, as they would.
 """
@@ -15,7 +15,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -85,6 +85,9 @@ class TcpProxy:
     def up(self) -> None:
         self.is_up = True
 
+    async def ready(self) -> None:
+        """Down takes effect at once."""
+
     async def close(self) -> None:
         self.down()
         for task in list(self._pumps):
@@ -140,23 +143,15 @@ class SqliteLock:
         finally:
             conn.close()
 
-    def take(self) -> None:
+    def start(self) -> None:
+        """Begin taking the lock without waiting: the event loop must go on (a bot transaction in
+        flight has to finish before the lock can be had)."""
         self._thread.start()
-        if not self._taken.wait(60):
+
+    async def taken(self) -> None:
+        if not await asyncio.to_thread(self._taken.wait, 60):
             raise RuntimeError("could not lock the SQLite database")
 
     def release(self) -> None:
         self._release.set()
         self._thread.join(10)
-
-
-@contextlib.contextmanager
-def sqlite_locked(database_url: str) -> Iterator[SqliteLock]:
-    database = make_url(database_url).database
-    assert database, "a file database"
-    lock = SqliteLock(Path(database))
-    lock.take()
-    try:
-        yield lock
-    finally:
-        lock.release()

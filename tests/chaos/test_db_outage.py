@@ -31,6 +31,7 @@ RECOVERY_SECONDS = 5.0
 
 class Outage(Protocol):
     def down(self) -> None: ...
+    async def ready(self) -> None: ...
     def up(self) -> None: ...
 
 
@@ -43,7 +44,11 @@ class _SqliteOutage:
         from sqlalchemy.engine import make_url
 
         self._lock = SqliteLock(Path(make_url(self.url).database or ""))
-        self._lock.take()
+        self._lock.start()
+
+    async def ready(self) -> None:
+        if self._lock is not None:
+            await self._lock.taken()
 
     def up(self) -> None:
         if self._lock is not None:
@@ -114,6 +119,7 @@ async def test_outage_while_idle_then_a_new_alert_reaches_everyone(
         readers = await room.subscribers(150, ["economy"], language="en")
         user = readers[0]
         outage.down()
+        await outage.ready()
 
         status, headers = await _post_alert(room, "during-outage", "never stored")
         assert status == 503 and headers.get("Retry-After")
@@ -159,6 +165,7 @@ async def test_outage_mid_broadcast_loses_nothing_and_duplicates_stay_bounded(
 
         await wait_until(started, within=20, what="the broadcast to start")
         outage.down()
+        await outage.ready()
         await asyncio.sleep(2.0)
         assert len(_copies(room, readers, headline)) < len(readers), "finished before the outage"
         loop = asyncio.get_running_loop()
