@@ -465,12 +465,15 @@ class Aajel:
         await self._hello()
         sup = self.supervisor
         sup.stop_event = stop
-        webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
+        webhook_url: str | None = None
         try:
+            # the poll jobs first: /healthz, served from the next line on, finds the scheduler running
+            self.sources_configured = count = await self.schedule_sources()
+            self.scheduler.start()
+            webhook_url = await self._start_http(webhook) if (webhook or self.serve_api) else None
             sup.start("sender", lambda: self.sender.run(stop))
             sup.start("menus", self._menus, one_shot=True)
             sup.start("progress", self._until_database(self.progress.resume), one_shot=True)
-            self.sources_configured = count = await self.schedule_sources()
             sup.start("scheduler", self._watch_scheduler)
             sup.start(
                 "digests",
