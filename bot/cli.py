@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -87,8 +89,9 @@ async def _until(stop: asyncio.Event, duration: float | None) -> None:
 
 
 async def _run(settings: Settings, duration: float | None, webhook: bool = False) -> None:
-    from bot.app import Aajel
+    from bot.app import GIL_SWITCH_SECONDS, Aajel
 
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     stop = asyncio.Event()
     await _until(stop, duration)
     async with Aajel(settings, serve_api=True) as app:
@@ -121,6 +124,16 @@ def _secrets(settings: Settings) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        # A failed start leaves the app's objects in reference cycles through the caught exception's
+        # traceback; collected at interpreter shutdown, one of their finalizers was seen to hang the
+        # process after its one-line error. Collect them here, while the runtime is whole.
+        gc.collect()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "news":  # pure: needs no settings, logging or database
         from bot.cli_news import run_news
@@ -162,12 +175,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"aajel: configuration error: {e}", file=sys.stderr)
         return 2
-    except AajelError as e:  # e.g. the database cannot be reached: one line, no traceback
+    except AajelError as e:  # e.g. the database cannot be reached, a task gave up: one line
         print(f"aajel: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # never a traceback on the terminal: one line, the details in the log
+        logging.getLogger("aajel").debug("unexpected failure", exc_info=True)
+        print(f"aajel: {_one_line(e)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(error: BaseException) -> str:
+    """A library's exception as one line that names the cause (and the key, when it is a setting)."""
+    from bot.db.session import is_database_unavailable
+
+    text = " ".join(str(error).split()) or type(error).__name__
+    if is_database_unavailable(error):
+        return f"the database cannot be reached (DATABASE_URL): {text[:300]}"
+    return f"failed: {type(error).__name__}: {text[:300]} (LOG_LEVEL=DEBUG logs the traceback)"
 
 
 if __name__ == "__main__":

@@ -11,12 +11,16 @@ that names the environment key at fault, so start-up stops with one clear line, 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.exceptions import ConfigError
 
@@ -33,6 +37,10 @@ class PollingSettings(BaseModel):
     per_host_concurrency: int = Field(2, ge=1)
     max_backoff_seconds: float = Field(3600.0, ge=1)
     unhealthy_after_failures: int = Field(5, ge=1)
+    max_items_per_poll: int = Field(
+        500, ge=1, description="new items one poll stores at most (newest first; the rest are logged)"
+    )
+    store_batch_size: int = Field(200, ge=1, description="items stored per transaction, at most")
     user_agent: str = "AajelBot/0.1 (+https://github.com/aajel; news alerts)"
 
 
@@ -55,6 +63,19 @@ class DeliverySettings(BaseModel):
     hold_max_seconds: float = Field(5.0, ge=0)
     max_backoff_seconds: float = Field(300.0, ge=1)
     recovery_interval_seconds: float = Field(15.0, gt=0)
+
+
+class PulseSettings(BaseModel):
+    """The newsroom's own pulse: when to tell the ops chat (and degrade /healthz) that news stopped."""
+
+    sources_minutes: float = Field(
+        30.0, gt=0, description="no source succeeded for this long → ops chat told, /healthz degraded"
+    )
+    deliveries_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="due deliveries waited this long with no send → ops chat told, /healthz degraded",
+    )
 
 
 class ArticleSettings(BaseModel):
@@ -80,6 +101,32 @@ class ApiSettings(BaseModel):
         description="where editors' browsers reach this server (https://… behind a proxy); "
         "the bot's /console sign-in links point here. Default: http://API__HOST:API__PORT",
     )
+
+    @field_validator("host")
+    @classmethod
+    def _host_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(c.isspace() or c in "/@?#" for c in value):
+            raise ValueError("must be an address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be the bot's public URL, e.g. https://bot.example.org/telegram/webhook")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -107,6 +154,7 @@ class Settings(BaseSettings):
     polling: PollingSettings = Field(default_factory=PollingSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     articles: ArticleSettings = Field(default_factory=ArticleSettings)
+    pulse: PulseSettings = Field(default_factory=PulseSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @field_validator("bot_token", mode="before")
@@ -132,6 +180,13 @@ class Settings(BaseSettings):
     def _db_shape(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            url = make_url(value)
+            url.port  # noqa: B018 - parsing the port is the check
+        except (ArgumentError, ValueError) as e:
+            raise ValueError(f"not a valid database URL ({e})") from None
+        if url.get_backend_name() == "postgresql" and not url.database:
+            raise ValueError("names no database: postgresql+asyncpg://user@host:5432/DATABASE")
         return value
 
     @field_validator("editor_ids", mode="before")

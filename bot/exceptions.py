@@ -22,7 +22,9 @@ never aiohttp's or SQLAlchemy's::
     │                          ``retry_after``, ``migrate_to_chat_id``
     ├── NotFound               a topic, article, alert or subscriber id that does not exist
     ├── ValidationError        user or API input rejected; ``message`` is safe to show the user
-    └── PermissionDenied       an editor-only action by someone who is not an editor
+    ├── PermissionDenied       an editor-only action by someone who is not an editor
+    └── TaskFailed             a supervised task could not come back (bot.supervisor): the process
+                               stops with a non-zero status so its service manager restarts it
 
 One failing source, recipient or message never stops the others: loops catch :class:`AajelError`
 per item, record it, and go on.
@@ -127,4 +129,8 @@ class ValidationError(AajelError):
 
 
 class PermissionDenied(AajelError):
+    pass
+
+
+class TaskFailed(AajelError):
     pass

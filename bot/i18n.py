@@ -55,6 +55,10 @@ CATALOGUE: dict[str, dict[Lang, str]] = {
         "ar": "هذا الزر قديم أو غير صالح.",
         "en": "This button is out of date or invalid.",
     },
+    "error.unavailable": {
+        "ar": "الخدمة غير متاحة مؤقتًا، حاول مرة أخرى بعد دقيقة.",
+        "en": "Temporarily unavailable; please try again in a minute.",
+    },
     "error.generic": {
         "ar": "حدث خطأ غير متوقع، حاول مرة أخرى بعد قليل.",
         "en": "Something went wrong; please try again shortly.",
@@ -487,6 +491,18 @@ CATALOGUE.update(
         "editor.ops.source_recovered": {
             "ar": "✅ المصدر «{source}» عاد للعمل.",
             "en": "✅ Source “{source}” is working again.",
+        },
+        "editor.ops.pulse_sources": {
+            "ar": "🫀 لم ينجح أي مصدر منذ {age}: لا أخبار جديدة تصل.",
+            "en": "🫀 No source has succeeded for {age}: no news is coming in.",
+        },
+        "editor.ops.pulse_deliveries": {
+            "ar": "🫀 رسائل مستحقة تنتظر منذ {age} ولم يُرسل شيء.",
+            "en": "🫀 Due deliveries have waited {age} with nothing sent.",
+        },
+        "editor.ops.pulse_ok": {
+            "ar": "✅ عاد النبض: {what} بخير.",
+            "en": "✅ Pulse back: {what} fine again.",
         },
         "editor.ops.bulk_failures": {
             "ar": "🚨 التنبيه #{id}: فشل {failed} من {total} رسالة.\nالأسباب: {reasons}",

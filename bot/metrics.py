@@ -77,3 +77,24 @@ def failure_reason(error: str | None) -> str:
         return "unknown"
     head = error.split(":", 1)[0].strip().lower().replace(" ", "_")
     return head[:32] or "unknown"
+
+
+TASK_RESTARTS = Counter(
+    "aajel_task_restarts_total",
+    "Supervised long-lived tasks restarted after a crash, by task.",
+    ["task"],
+    registry=REGISTRY,
+)
+TASK_UP = Gauge(
+    "aajel_task_up",
+    "1 while a supervised task runs, 0 while it is down or restarting.",
+    ["task"],
+    registry=REGISTRY,
+)
+DATABASE_UP = Gauge("aajel_database_up", "1 if the last database probe succeeded, else 0.", registry=REGISTRY)
+JOB_ERRORS = Counter(
+    "aajel_job_errors_total",
+    "Scheduled jobs (source polls) that raised; the next tick runs them again.",
+    ["job"],
+    registry=REGISTRY,
+)

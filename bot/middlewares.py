@@ -5,6 +5,11 @@
   transaction commits when the handler returns and rolls back if it raises; only *after* the commit
   do the ``after_commit`` hooks run (e.g. waking the sender for an alert that now exists), so a hook
   never acts on rows that might still roll back.
+* :class:`UnavailableMiddleware` (outer, before the session): an update that failed because the
+  database is unreachable or locked (:func:`bot.db.session.is_database_unavailable`) gets one short
+  "temporarily unavailable" reply — at most one per chat per ``UNAVAILABLE_REPLY_SECONDS`` (a user
+  tapping five times during an outage hears it once) — and is logged once per outage, not per update.
+  Nothing was committed for it. Other errors pass on to the errors router.
 * :class:`LanguageMiddleware` (inner): resolves the language to answer in — the chat's stored
   choice, else Telegram's ``language_code``, else the default — and passes it as ``lang``. It reads
   in a short session of its own, so the update's transaction starts only when a handler needs it.
@@ -16,16 +21,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import Lang, pick_language
+from bot.clock import Clock
+from bot.db.session import is_database_unavailable
+from bot.i18n import Lang, pick_language, t
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 AfterCommit = Callable[[], Awaitable[None]]
+
+UNAVAILABLE_REPLY_SECONDS = 60.0
+"""One "temporarily unavailable" reply per chat per minute, at most."""
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -69,3 +80,52 @@ class LanguageMiddleware(BaseMiddleware):
         else:
             data["lang"] = pick_language(user.language_code if user else None, self._default)
         return await handler(event, data)
+
+
+class UnavailableMiddleware(BaseMiddleware):
+    def __init__(self, clock: Clock, every: float = UNAVAILABLE_REPLY_SECONDS) -> None:
+        self._clock = clock
+        self._every = every
+        self._replied: dict[int, float] = {}
+        self._outage = False
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            result = await handler(event, data)
+        except Exception as e:
+            if not is_database_unavailable(e):
+                raise
+            if not self._outage:
+                log.error("database unavailable while handling an update: %s", e, exc_info=e)
+                self._outage = True
+            await self._reply(event, data)
+            return None
+        if self._outage:
+            log.warning("database available again: updates are handled")
+            self._outage = False
+        return result
+
+    def should_reply(self, chat_id: int) -> bool:
+        now = self._clock.monotonic()
+        if len(self._replied) > 10_000:
+            self._replied = {c: at for c, at in self._replied.items() if now - at < self._every}
+        last = self._replied.get(chat_id)
+        if last is not None and now - last < self._every:
+            return False
+        self._replied[chat_id] = now
+        return True
+
+    async def _reply(self, event: TelegramObject, data: dict[str, Any]) -> None:
+        bot: Bot | None = data.get("bot")
+        if bot is None or not isinstance(event, Update):
+            return
+        message, query = event.message, event.callback_query
+        user = message.from_user if message is not None else (query.from_user if query is not None else None)
+        lang = pick_language(user.language_code if user else None)
+        try:
+            if message is not None and self.should_reply(message.chat.id):
+                await bot.send_message(message.chat.id, t("error.unavailable", lang))
+            elif query is not None:  # a callback must be answered anyway, or the button spins
+                await bot.answer_callback_query(query.id, text=t("error.unavailable", lang))
+        except (TelegramAPIError, TelegramNetworkError) as e:
+            log.warning("could not tell a chat the bot is unavailable: %s", e)

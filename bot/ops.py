@@ -15,14 +15,24 @@ Design and invariants
   recorded and the next round tries again. No transaction is open while talking to Telegram.
 * Texts come from the catalogue (``editor.ops.*``) in ``DEFAULT_LANGUAGE``; source names and error
   texts are escaped by aiogram's formatting nodes.
+
+The newsroom's pulse (:class:`PulseMonitor`)
+--------------------------------------------
+Two whole-newsroom signals, each turned into a state by a pure decider (:func:`judge_pulse`):
+**no source has succeeded for** ``PULSE__SOURCES_MINUTES`` (only when sources are configured), and
+**due deliveries have waited** ``PULSE__DELIVERIES_SECONDS`` **with no send** (the oldest due pending
+delivery is older than that, and this process's sender accepted nothing for as long). ``/healthz``
+shows the states (``degraded`` while one is weak); the ops chat is told on each transition, at most
+once per transition per process (best effort: a failed notice is retried on the next round).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -31,6 +41,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
+from bot.config import PulseSettings
 from bot.db.models import Alert, AuditLog, Delivery, Source
 from bot.domain import DeliveryStatus
 from bot.i18n import t
@@ -209,3 +220,138 @@ def _ago(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds // 60}m"
     return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+# --- the newsroom's pulse --------------------------------------------------------------------------
+PULSE_OK = "ok"
+NO_SOURCES = "none configured"
+
+
+@dataclass(frozen=True, slots=True)
+class PulseFacts:
+    """What the pulse is judged on, read from the database and the sender."""
+
+    now: datetime
+    sources: int  # enabled sources
+    last_source_success: datetime | None  # newest last_success_at (else newest created_at)
+    oldest_due: datetime | None  # oldest next_attempt_at of a due pending delivery
+    last_send: datetime  # when this process last had a message accepted (or started)
+
+
+@dataclass(frozen=True, slots=True)
+class PulseReading:
+    sources: str  # ok | none configured | "no source succeeded for 31m"
+    deliveries: str  # ok | "due deliveries waiting 130s with no send"
+    sources_age: float = 0.0  # seconds, when weak
+    deliveries_age: float = 0.0
+
+    @property
+    def weak(self) -> list[str]:
+        """Names of the weak signals (for /healthz ``degraded``)."""
+        out = []
+        if self.sources not in (PULSE_OK, NO_SOURCES):
+            out.append("pulse_sources")
+        if self.deliveries != PULSE_OK:
+            out.append("pulse_deliveries")
+        return out
+
+
+def judge_pulse(facts: PulseFacts, settings: PulseSettings) -> PulseReading:
+    """Pure: the pulse's two states from the facts."""
+    sources, sources_age = PULSE_OK, 0.0
+    if facts.sources == 0:
+        sources = NO_SOURCES
+    elif facts.last_source_success is not None:
+        age = (facts.now - facts.last_source_success).total_seconds()
+        if age > settings.sources_minutes * 60:
+            sources, sources_age = f"no source succeeded for {_ago(age)}", age
+    deliveries, deliveries_age = PULSE_OK, 0.0
+    if facts.oldest_due is not None:
+        waited = (facts.now - facts.oldest_due).total_seconds()
+        silent = (facts.now - facts.last_send).total_seconds()
+        if min(waited, silent) > settings.deliveries_seconds:
+            deliveries_age = min(waited, silent)
+            deliveries = f"due deliveries waiting {_ago(deliveries_age)} with no send"
+    return PulseReading(sources, deliveries, sources_age, deliveries_age)
+
+
+class PulseMonitor:
+    """Reads the pulse (for /healthz) and tells the ops chat when it weakens or recovers."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        settings: PulseSettings,
+        last_send: Callable[[], datetime | None],
+        bot: Bot | None = None,
+        chat_id: int | None = None,
+        lang: str = "ar",
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._clock = clock
+        self._settings = settings
+        self._last_send = last_send
+        self._bot = bot
+        self._chat_id = chat_id
+        self._lang = lang
+        self._started = clock.now()
+        self._told: dict[str, str] = {"sources": PULSE_OK, "deliveries": PULSE_OK}
+
+    async def facts(self) -> PulseFacts:
+        now = self._clock.now()
+        async with self._sessionmaker() as session:
+            count, success, created = (
+                await session.execute(
+                    select(func.count(), func.max(Source.last_success_at), func.max(Source.created_at)).where(
+                        Source.enabled
+                    )
+                )
+            ).one()
+            oldest = await session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(
+                    Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now
+                )
+            )
+        last_source = success or created
+        return PulseFacts(
+            now=now,
+            sources=int(count or 0),
+            last_source_success=None if last_source is None else max(as_utc(last_source), self._started),
+            oldest_due=None if oldest is None else as_utc(oldest),
+            last_send=max(self._last_send() or self._started, self._started),
+        )
+
+    async def read(self) -> PulseReading:
+        return judge_pulse(await self.facts(), self._settings)
+
+    async def check(self) -> PulseReading:
+        """One round: read, and tell the ops chat about each state that changed since last told."""
+        reading = await self.read()
+        signals = (
+            ("sources", reading.sources, reading.sources_age),
+            ("deliveries", reading.deliveries, reading.deliveries_age),
+        )
+        for name, state, age in signals:
+            told = self._told[name]
+            if state == NO_SOURCES or (state == PULSE_OK) == (told == PULSE_OK):
+                continue
+            if state == PULSE_OK:
+                text = t("editor.ops.pulse_ok", self._lang, what=name)
+            else:
+                text = t(f"editor.ops.pulse_{name}", self._lang, age=_ago(age))
+            log.warning("pulse: %s %s", name, state)
+            if await self._tell(text):
+                self._told[name] = state
+        return reading
+
+    async def _tell(self, text: str) -> bool:
+        if self._bot is None or self._chat_id is None:
+            return True
+        try:
+            await self._bot.send_message(self._chat_id, Text(text).as_html(), parse_mode="HTML")
+        except (TelegramAPIError, TelegramNetworkError) as e:
+            log.warning("pulse notice not delivered: %s", e)
+            return False
+        return True

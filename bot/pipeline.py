@@ -103,6 +103,11 @@ def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -
     return min(settings.max_backoff_seconds, base) * jitter
 
 
+FIRST_BATCH = 5
+"""Items in a poll's first storing transaction; later ones are sized from its pace (see BATCH_SECONDS)."""
+BATCH_SECONDS = 0.05
+"""A storing transaction aims to hold the database this long at most (issue 9: no source starves)."""
+
 RECENT_FULL_RELOAD = timedelta(minutes=5)
 TOPICS_RELOAD_SECONDS = 30.0
 """The declared topics are re-read at most this often (not on every poll): an import shows within 30 s."""
@@ -149,6 +154,8 @@ class Poller:
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._recent = _RecentCache()
         self._topics: tuple[float, list[TopicSpec]] | None = None  # (loaded at, topics)
+        # new items a poll left out (over POLLING__MAX_ITEMS_PER_POLL): never stored, never pushed later
+        self._skipped: defaultdict[int, set[str]] = defaultdict(set)
         # SQLite has one writer and takes the write lock at BEGIN (even to read): queue our own
         # transactions here instead of piling dozens of them onto busy_timeout ("database is locked").
         bind = sessionmaker.kw.get("bind")
@@ -161,7 +168,7 @@ class Poller:
         async with self._locks[source_id]:
             try:
                 outcome = await self._poll(source_id)
-            except SQLAlchemyError as e:  # the database, not the source: report it, keep the loop alive
+            except (SQLAlchemyError, OSError) as e:  # the database (asyncpg: raw OSError), not the source
                 log.exception("poll of source %s: database error", source_id)
                 outcome = PollOutcome(source_id, "db_error", error=f"{type(e).__name__}: {e}")
         _record_metrics(outcome, self._clock)
@@ -186,7 +193,11 @@ class Poller:
             page = await self._fetcher.fetch(
                 spec.url, source=spec.name, etag=etag, last_modified=last_modified
             )
-            items = [] if page.not_modified else [classify(item, spec, topics) for item in parse(spec, page)]
+            # parsing and classifying are pure CPU work — seconds for a 20,000-item feed: a worker
+            # thread keeps the event loop (user commands, the sender) responsive meanwhile (issue 9)
+            items = (
+                [] if page.not_modified else await asyncio.to_thread(_parse_and_classify, spec, page, topics)
+            )
         except SourceError as e:
             return await self._record_failure(source_id, e)
         except AajelError as e:  # a classification bug must not kill the poller either
@@ -233,6 +244,15 @@ class Poller:
     async def _store(
         self, source_id: int, spec: SourceSpec, page: FetchedPage, items: Sequence[ClassifiedItem]
     ) -> PollOutcome:
+        """Store a successful poll in bounded transactions (issue 9: no source can starve the others).
+
+        Items go in batches of at most ``POLLING__STORE_BATCH_SIZE``, one transaction each, oldest
+        first; the database lock (SQLite's single writer, our ``_db_gate``) is let go between batches,
+        so user commands and delivery claims get their turn. The source's own state (success, ETag,
+        baseline done) is written last: if a batch fails, the next poll fetches the feed again and
+        finds the stored batches seen. At most ``POLLING__MAX_ITEMS_PER_POLL`` new items are stored per
+        poll, the newest; older new ones are logged and skipped for the rest of this process's life.
+        """
         now = self._clock.now()
         if page.not_modified:  # the common case: one UPDATE, no ORM load (steady polling speed)
             async with self._db_gate, self._sessionmaker() as session, session.begin():
@@ -257,27 +277,92 @@ class Poller:
             source = await session.get(Source, source_id)
             if source is None:
                 return PollOutcome(source_id, "skipped")
-            source.last_polled_at = now
-            source.last_success_at = now
-            source.failure_count = 0
-            source.last_error = None
-            source.healthy = True
-            source.next_poll_at = None  # only a backoff sets it; the scheduler owns the normal cadence
-            source.updated_at = now
-            if page.not_modified:
-                return PollOutcome(source_id, "not_modified", source=spec.name, healthy=True)
-            source.etag = page.etag
-            source.last_modified = page.last_modified
             window = timedelta(hours=spec.dedup_window_hours)
             try:
                 recent = await self._recent_index(session, now, window)
-                outcome = await self._store_items(session, source, spec, items, recent, now)
             except BaseException:
                 self._recent.index = None  # it may now hold rows that are being rolled back
                 self._recent.settled.clear()
                 raise
-            source.baseline_done = True
-            return outcome
+        # pure CPU over every item (thousands in a huge feed): in a worker thread, like parsing; it only
+        # reads the recent-stories index, which other polls may extend meanwhile (appends, no rebuild)
+        ordered = await asyncio.to_thread(
+            self._cap_new_items, source_id, spec, order_for_storage(items), recent, now, window
+        )
+        most = self._settings.store_batch_size
+        size = min(most, FIRST_BATCH)
+        outcome = PollOutcome(source_id, "baseline" if not source.baseline_done else "ok", len(items))
+        try:
+            start = 0
+            while start < len(ordered):
+                began = self._clock.monotonic()
+                async with self._db_gate, self._sessionmaker() as session, session.begin():
+                    # _store_items puts what it gets into storage order itself: hand it the batch as a
+                    # feed lists it (newest first), so that order comes back out unchanged
+                    chunk = ordered[start : start + size][::-1]
+                    batch = await self._store_items(session, source, spec, chunk, recent, now)
+                outcome = _add_batch(outcome, batch)
+                start += len(chunk)
+                # size the next batch to last about BATCH_SECONDS: deciding an item against many
+                # recent stories can cost milliseconds, and the lock is held all along
+                took = self._clock.monotonic() - began
+                per_item = took / len(chunk)
+                size = most if per_item <= 0 else max(1, min(most, int(BATCH_SECONDS / per_item)))
+                if start < len(ordered):
+                    # as long a pause as the batch took (at most BATCH_SECONDS): user commands and
+                    # delivery claims waiting for the event loop or SQLite's lock get their turn
+                    await asyncio.sleep(min(max(took, 0.0), BATCH_SECONDS))
+            async with self._db_gate, self._sessionmaker() as session, session.begin():
+                stored = await session.get(Source, source_id)
+                if stored is None:
+                    return PollOutcome(source_id, "skipped")
+                _mark_success(stored, now)
+                stored.etag = page.etag
+                stored.last_modified = page.last_modified
+                stored.baseline_done = True
+        except BaseException:
+            self._recent.index = None  # it may now hold rows that were rolled back
+            raise
+        return dataclasses.replace(outcome, items=len(items), source=spec.name, healthy=True)
+
+    def _cap_new_items(
+        self,
+        source_id: int,
+        spec: SourceSpec,
+        ordered: list[ClassifiedItem],
+        recent: StoryIndex,
+        now: datetime,
+        window: timedelta,
+    ) -> list[ClassifiedItem]:
+        """Keep every known item and the newest ``max_items_per_poll`` new ones (oldest first still)."""
+        cap = self._settings.max_items_per_poll
+        skipped = self._skipped[source_id]
+        if len(ordered) <= cap and not skipped:
+            return ordered
+        fresh: list[int] = []
+        keys: dict[int, str] = {}
+        for index, item in enumerate(ordered):
+            candidate = Candidate.from_classified(item, spec.name)
+            key = candidate.guid or candidate.canonical_url or candidate.title_key
+            keys[index] = key
+            if key in skipped:
+                continue
+            if (
+                decide(candidate, recent, now=now, window=window, threshold=math.inf).decision
+                is not Decision.SEEN
+            ):
+                fresh.append(index)
+        drop = {i for i in keys if keys[i] in skipped} | set(fresh[: max(0, len(fresh) - cap)])
+        if len(fresh) > cap:
+            log.warning(
+                "source %s: %d new items in one poll; storing the newest %d, skipping %d older ones",
+                spec.name,
+                len(fresh),
+                cap,
+                len(fresh) - cap,
+            )
+            skipped.update(keys[i] for i in fresh[: len(fresh) - cap])
+        return [item for index, item in enumerate(ordered) if index not in drop]
 
     async def _recent_index(self, session: AsyncSession, now: datetime, window: timedelta) -> StoryIndex:
         cache = self._recent
@@ -550,6 +635,34 @@ async def _insert_articles(
         for _, candidate in chunk:
             ids.append(inserted.pop((candidate.guid, candidate.canonical_url, candidate.title_key), None))
     return ids
+
+
+def _parse_and_classify(
+    spec: SourceSpec, page: FetchedPage, topics: Sequence[TopicSpec]
+) -> list[ClassifiedItem]:
+    return [classify(item, spec, topics) for item in parse(spec, page)]
+
+
+def _mark_success(source: Source, now: datetime) -> None:
+    source.last_polled_at = now
+    source.last_success_at = now
+    source.failure_count = 0
+    source.last_error = None
+    source.healthy = True
+    source.next_poll_at = None  # only a backoff sets it; the scheduler owns the normal cadence
+    source.updated_at = now
+
+
+def _add_batch(total: PollOutcome, batch: PollOutcome) -> PollOutcome:
+    """The poll's outcome so far plus one stored batch's."""
+    return dataclasses.replace(
+        total,
+        new=total.new + batch.new,
+        updates=total.updates + batch.updates,
+        duplicates=total.duplicates + batch.duplicates,
+        revisions=total.revisions + batch.revisions,
+        alert_ids=total.alert_ids + batch.alert_ids,
+    )
 
 
 def _record_metrics(outcome: PollOutcome, clock: Clock) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bot.api.guard import IdProblem, json_error, parse_id
 from bot.api.models import Error, Text
-from bot.api.openapi import Operation, Response
+from bot.api.openapi import DISABLED, Operation, Response
 from bot.exceptions import NotFound, ValidationError
 from bot.services import channels as svc
 from bot.sources.spec import MAX_SIGNATURE
@@ -74,7 +74,7 @@ class ChannelUpdate(BaseModel):
 def channel_operations() -> list[Operation]:
     error = Response("error", Error)
     unauthorized = Response("missing or wrong bearer token", Error, headers={"WWW-Authenticate": "Bearer"})
-    disabled = Response("the CMS API is disabled (API__CMS_TOKEN is not set)", Error)
+    disabled = DISABLED
     return [
         Operation(
             "GET",

@@ -206,7 +206,11 @@ class Error(BaseModel):
 
 
 class Health(BaseModel):
-    """Liveness of the parts that must run: 200 when all are ok, 503 naming those that are down."""
+    """Liveness of the parts that must run: 200 when all are ok, 503 naming those that are down.
+
+    ``degraded`` (still 200): everything runs, but the newsroom's pulse is weak — no source succeeded
+    for a while, or due deliveries wait with no send; ``checks`` says which.
+    """
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -216,7 +220,7 @@ class Health(BaseModel):
         }
     )
 
-    status: Literal["ok", "down"]
+    status: Literal["ok", "degraded", "down"]
     checks: dict[str, str]
     down: list[str]
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from bot.api.guard import MAX_ID
+from bot.api.models import Error
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -27,6 +28,14 @@ class Response:
     model: type[BaseModel] | None = None
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)  # name → description
+
+
+DISABLED = Response(
+    "the CMS API is disabled (API__CMS_TOKEN is not set), or the database is unreachable right now"
+    " (`Retry-After` says when to try again; nothing was stored)",
+    Error,
+)
+"""The 503 every CMS route documents (:mod:`bot.api.availability` answers the second kind)."""
 
 
 @dataclass(frozen=True, slots=True)

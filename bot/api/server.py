@@ -51,6 +51,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api.availability import database_unavailable  # issue 9: 503 + Retry-After on outages
 from bot.api.channels import ChannelRoutes, channel_operations
 from bot.api.guard import (
     SECRET_HEADER,
@@ -76,6 +77,7 @@ from bot.api.models import (
     TelegramUpdate,
 )
 from bot.api.observe import refresh_gauges
+from bot.api.openapi import DISABLED as _DISABLED
 from bot.api.openapi import Operation, Response, build_document
 from bot.clock import Clock, as_utc
 from bot.config import Settings
@@ -106,7 +108,6 @@ M = TypeVar("M", bound=BaseModel)
 
 _ERR = Response("error", Error)
 _UNAUTHORIZED = Response("missing or wrong bearer token", Error, headers={"WWW-Authenticate": "Bearer"})
-_DISABLED = Response("the CMS API is disabled (API__CMS_TOKEN is not set)", Error)
 _BAD_BODY = Response("the body is not JSON, or nests too deeply", Error)
 _TOO_LARGE = Response(f"body larger than {MAX_BODY_BYTES} bytes", Error)
 _BAD_ID = Response("the id is not a positive integer in ASCII digits", Error)
@@ -281,7 +282,9 @@ class ApiServer:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors], client_max_size=MAX_BODY_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, database_unavailable], client_max_size=MAX_BODY_BYTES
+        )
         handlers: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
             "createAlert": self.create_alert,
             "getAlert": self.get_alert,

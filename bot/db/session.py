@@ -36,7 +36,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -48,10 +49,50 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_POOL: dict[str, Any] = {
     "pool_size": 10,
     "max_overflow": 10,
-    "pool_timeout": 30,
+    "pool_timeout": 10,
     "pool_recycle": 1800,
     "pool_pre_ping": True,
 }
+
+
+POSTGRES_CONNECT_TIMEOUT = 5.0
+"""Seconds to wait for a new PostgreSQL connection (asyncpg's default, 60 s, would hold requests and
+the sender for a minute behind a server that accepts TCP but never answers)."""
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Is ``error`` (or what caused it) the database being unreachable or locked, not a bad statement?
+
+    Used at the edges (CMS API, Telegram updates, health) to answer "temporarily unavailable" instead
+    of a generic failure. Constraint violations and programming errors are *not* outages.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, OperationalError | InterfaceError | SATimeoutError):
+            return True
+        if isinstance(current, OSError | TimeoutError | ConnectionError):
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_OUTAGES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_ASYNCPG_OUTAGES = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "CannotConnectNowError",
+        "InterfaceError",
+        "InternalClientError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+    }
+)
 
 
 def _parse(url: str) -> URL:
@@ -121,7 +162,10 @@ def _postgres_engine(url: URL, *, echo: bool) -> AsyncEngine:
         server_settings["search_path"] = search_path
         url = url.difference_update_query(["search_path"])
     return create_async_engine(
-        url, echo=echo, connect_args={"server_settings": server_settings}, **POSTGRES_POOL
+        url,
+        echo=echo,
+        connect_args={"server_settings": server_settings, "timeout": POSTGRES_CONNECT_TIMEOUT},
+        **POSTGRES_POOL,
     )
 
 
@@ -130,4 +174,4 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-__all__ = ["create_engine", "is_sqlite_memory", "make_sessionmaker"]
+__all__ = ["create_engine", "is_database_unavailable", "is_sqlite_memory", "make_sessionmaker"]

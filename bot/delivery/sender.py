@@ -121,6 +121,9 @@ POLL_SECONDS = 1.0
 CLAIM_STEP = 250
 DEPTH_SECONDS = 1.0
 PRIORITY_LABEL = {u.rank: u.value for u in Urgency}
+DB_RETRY_MIN_SECONDS = 0.1
+DB_RETRY_MAX_SECONDS = 1.0
+"""While the database is down, the sender retries at least once a second: it resumes within ~1 s."""
 
 
 @dataclass(slots=True)
@@ -218,6 +221,8 @@ class Sender:
         self.max_unconfirmed = self._d.concurrency + self._d.record_batch_size
         """The duplicate bound: messages possibly accepted by Telegram but not yet recorded as sent."""
         self.stats = SenderStats()
+        self.last_send_at: datetime | None = None
+        """When Telegram last accepted a message from this sender (the ops pulse reads it)."""
         self._wake = asyncio.Event()
         self._reset_memory()
 
@@ -243,6 +248,8 @@ class Sender:
         self._unconfirmed = asyncio.Semaphore(self.max_unconfirmed)
         self._closing = False
         self._lost = False
+        self._stop: asyncio.Event | None = None
+        self._db_failing = False
         self._next_recovery = 0.0
         self._next_depth = 0.0
 
@@ -258,8 +265,9 @@ class Sender:
         still in memory go back to the outbox unsent.
         """
         self._reset_memory()
+        self._stop = stop
         _warm_up(self._settings)
-        await self._acquire_identity()
+        await self._acquire_identity(stop)
         with contextlib.suppress(Exception):  # unreachable now? the sends will say so, with retries
             await asyncio.wait_for(self._api.warm_up(self._d.concurrency), self._d.request_timeout_seconds)
         flusher = asyncio.create_task(self._flush_loop(), name="sender-flush")
@@ -287,12 +295,33 @@ class Sender:
         await self._api.close()
 
     # --- identity and recovery -------------------------------------------------------------------
-    async def _acquire_identity(self) -> None:
-        for _ in range(5):
-            if await self._liveness.acquire(self.owner):
-                return
+    async def _acquire_identity(self, stop: asyncio.Event | None = None) -> None:
+        """Take a liveness lock under a fresh owner id, waiting for the database if it is down.
+
+        Why wait here: this runs at start and after the liveness connection was lost — typically
+        because the database went away. Raising would kill the sender (the outage of issue 9); waiting
+        with a short capped backoff resumes sending within about a second of the database's return.
+        """
+        delay = DB_RETRY_MIN_SECONDS
+        taken = 0
+        reported = False
+        while stop is None or not stop.is_set():
+            try:
+                if await self._liveness.acquire(self.owner):
+                    if reported:
+                        log.warning("sender %s: database reachable again, sending resumes", self.owner)
+                    return
+            except Exception as e:
+                if not reported:
+                    log.error("sender: cannot take a liveness lock (database down?): %s; retrying", e)
+                    reported = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, DB_RETRY_MAX_SECONDS)
+                continue
+            taken += 1
+            if taken >= 5:
+                raise RuntimeError("could not take a sender liveness lock")
             self.owner = _new_owner()
-        raise RuntimeError("could not take a sender liveness lock")
 
     async def recover_dead_leases(self) -> int:
         """Put back rows leased by senders whose liveness lock is free (they died); returns how many."""
@@ -376,8 +405,17 @@ class Sender:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("claiming deliveries failed; retrying in %.0fs", POLL_SECONDS)
+                # once per outage with the traceback, not every second; and after it, check the
+                # liveness lock first thing: a database that went away took our advisory lock with it
+                if not self._db_failing:
+                    log.exception("claiming deliveries failed; retrying every %.0fs", POLL_SECONDS)
+                self._db_failing = True
+                self._next_recovery = 0.0
                 got = 0
+            else:
+                if self._db_failing:
+                    log.warning("claiming deliveries works again")
+                    self._db_failing = False
             if got > 0:
                 continue
             self._need_more.clear()
@@ -618,7 +656,7 @@ class Sender:
         await self._flush_everything()
         await self._liveness.release()
         self.owner = _new_owner()
-        await self._acquire_identity()
+        await self._acquire_identity(self._stop)
         self._lost = False
 
     def _release_memory(self) -> None:
@@ -891,16 +929,19 @@ class Sender:
                         await self._batch_full.wait()
             batch, self._buffer = self._buffer[:size], self._buffer[size:]
             delay = 0.05
+            failures = 0
             while True:
                 try:
                     await self._write(batch)
                     break
                 except Exception:
-                    log.exception(
-                        "could not record %d delivery outcomes; retrying in %.2fs", len(batch), delay
-                    )
+                    if failures == 0:  # once per outage with the traceback; the retries are quiet
+                        log.exception("could not record %d delivery outcomes; retrying", len(batch))
+                    failures += 1
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+                    delay = min(delay * 2, DB_RETRY_MAX_SECONDS)
+            if failures:
+                log.warning("recorded %d delivery outcomes after %d failed attempts", len(batch), failures)
             self._after_write(batch)
 
     async def _write(self, batch: list[Outcome]) -> None:
@@ -1004,6 +1045,7 @@ class Sender:
                 continue
             if o.status is DeliveryStatus.SENT:
                 self.stats.sent += 1
+                self.last_send_at = o.sent_at or self._clock.now()
                 metrics.SENDS.inc()
             elif o.status is DeliveryStatus.FAILED:
                 self.stats.failed += 1
