@@ -115,7 +115,7 @@ class ArticleReader:
         """Resolve ``/article`` input (an id, or the URL of a stored article) to an article id."""
         ref = ref.strip()
         async with self._sessionmaker() as session:
-            if ref.isdigit():
+            if ref.isascii() and ref.isdigit():  # '١' is not article 1
                 if not 0 < int(ref) < 2**63 or await session.get(Article, int(ref)) is None:
                     raise NotFound(f"article {ref}")
                 return int(ref)

@@ -29,6 +29,7 @@ from bot.clock import Clock, as_utc
 from bot.db.models import Alert, Delivery
 from bot.domain import MAX_HEADLINE, AlertState, DeliveryStatus
 from bot.exceptions import NotFound, ValidationError
+from bot.news.text import clean_text
 
 MAX_CORRECTION = MAX_HEADLINE
 """Longest correction text accepted: a correction replaces the headline, so the headline's limit applies
@@ -90,7 +91,7 @@ async def _mark_copies_for_edit(session: AsyncSession, alert_id: int, now: datet
 
 async def correct_alert(session: AsyncSession, alert_id: int, text: str, *, clock: Clock) -> int:
     """Correct an alert's headline everywhere; returns how many sent (or in-flight) copies will be edited."""
-    text = text.strip()
+    text = clean_text(text)  # the one cleaning every front end's text goes through (bot.news.text)
     if not text:
         raise ValidationError("a correction needs text")
     if len(text) > MAX_CORRECTION:

@@ -49,6 +49,7 @@ from bot.db.models import (
 from bot.delivery.render import AlertView
 from bot.domain import MAX_BODY, MAX_HEADLINE, MAX_URL, AlertRequest, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
+from bot.news.text import clean_multiline
 from bot.services.alerts import audience as audience  # the preview's count is planning's own
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.corrections import correct_alert, retract_alert
@@ -88,7 +89,8 @@ def valid_url(url: str) -> bool:
 
 def parse_draft(text: str | None) -> Draft | DraftProblem:
     """Split an editor's message into headline / body / link, or say precisely what is wrong."""
-    lines = [line.strip() for line in (text or "").strip().splitlines()]
+    # the same cleaning as feed headlines and the CMS API: controls, NUL and bidi overrides never pass
+    lines = [line.strip() for line in clean_multiline(text).splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         return DraftProblem("editor.draft.empty")

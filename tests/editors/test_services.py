@@ -15,7 +15,7 @@ from bot.domain import Urgency
 from bot.exceptions import NotFound, PermissionDenied, ValidationError
 from bot.progress import Snapshot, TrackedChange, bar, render_progress
 from bot.services import editor_alerts, editors
-from bot.services.corrections import DeliveryProgress
+from bot.services.corrections import DeliveryProgress, correct_alert
 from bot.services.editor_alerts import Draft, DraftProblem, parse_draft
 
 CLOCK = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
@@ -199,3 +199,25 @@ def test_progress_bar_and_texts_show_counts_rate_eta_and_the_final_summary() -> 
     assert "<" not in render_progress(running, "en").replace("<b>", "").replace("</b>", "").replace(
         "<code>", ""
     ).replace("</code>", "")
+
+
+def test_an_editors_draft_is_cleaned_like_a_feed_headline() -> None:
+    """NUL, BEL and a right-to-left override typed (or pasted) into /alert never reach subscribers."""
+    draft = editor_alerts.parse_draft("عاجل\x00 انفجار\u202e في\x07 الميناء\nتفاصيل\u2066 أولية")
+    assert isinstance(draft, Draft)
+    assert (draft.headline, draft.body) == ("عاجل انفجار في الميناء", "تفاصيل أولية")
+
+
+async def test_a_correction_is_cleaned_like_a_feed_headline(session: AsyncSession) -> None:
+    await _newsroom(session)
+    sent = await editor_alerts.send_alert(
+        session,
+        Draft("Vote tonight", None, None),
+        urgency=Urgency.URGENT,
+        topic_slugs=["politics"],
+        clock=CLOCK,
+        idempotency_key="tg:9:9",
+    )
+    await correct_alert(session, sent.alert_id, "Vote\x00 delayed\u202e to Friday", clock=CLOCK)
+    alert = await session.get(Alert, sent.alert_id)
+    assert alert is not None and alert.correction_text == "Vote delayed to Friday"
