@@ -237,7 +237,7 @@ async def start_room(
     async def finish() -> None:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=15)
+            await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up
 
     stack.push_async_callback(finish)
     deadline = asyncio.get_running_loop().time() + 20

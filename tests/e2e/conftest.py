@@ -67,4 +67,4 @@ async def stack(migrated_db_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=15)
+                    await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up

@@ -67,7 +67,7 @@ async def channel_stack(migrated_db_url: str, tmp_path: Path) -> AsyncIterator[S
                 finally:
                     stop.set()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait_for(task, timeout=15)
+                        await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up
 
 
 async def _channel(stack: Stack) -> svc.ChannelInfo | None:

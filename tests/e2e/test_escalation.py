@@ -146,7 +146,7 @@ async def newsroom(migrated_db_url: str, tmp_path: Path) -> AsyncIterator[Newsro
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=15)
+                    await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up
 
 
 def _with(messages: list[MessageView], text: str) -> list[MessageView]:

@@ -146,7 +146,9 @@ async def running_newsroom(
             finally:
                 stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=15)
+                    await asyncio.wait_for(
+                        task, timeout=45
+                    )  # graceful windows: jobs 5 s + leader 15 s + busy 10 s
 
 
 Predicate = Callable[[], Awaitable[bool]]
