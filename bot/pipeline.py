@@ -435,18 +435,7 @@ class Poller:
                         if s in topic_ids
                     ],
                 )
-            recent.add(
-                KnownStory(
-                    id=article_id,
-                    source_name=spec.name,
-                    guid=candidate.guid,
-                    canonical_url=candidate.canonical_url,
-                    title_key=candidate.title_key,
-                    headline=candidate.headline,
-                    detected_at=now,
-                    story_id=story_id,
-                )
-            )
+            recent.add(_known(article_id, spec.name, candidate, now, story_id))
             if decision.decision is Decision.UPDATE:
                 updates += 1
                 if story_id is not None:
@@ -573,18 +562,7 @@ class Poller:
             links += [
                 {"article_id": article_id, "topic_id": topic_ids[s]} for s in item.topics if s in topic_ids
             ]
-            recent.add(
-                KnownStory(
-                    id=article_id,
-                    source_name=spec.name,
-                    guid=candidate.guid,
-                    canonical_url=candidate.canonical_url,
-                    title_key=candidate.title_key,
-                    headline=candidate.headline,
-                    detected_at=now,
-                    story_id=None,
-                )
-            )
+            recent.add(_known(article_id, spec.name, candidate, now, None))
         if links:
             await session.execute(article_topics.insert(), links)
         return PollOutcome(
@@ -662,6 +640,22 @@ def _add_batch(total: PollOutcome, batch: PollOutcome) -> PollOutcome:
         duplicates=total.duplicates + batch.duplicates,
         revisions=total.revisions + batch.revisions,
         alert_ids=total.alert_ids + batch.alert_ids,
+    )
+
+
+def _known(
+    article_id: int, source_name: str, candidate: Candidate, now: datetime, story_id: int | None
+) -> KnownStory:
+    """The stored article as the recent-stories index knows it (both store paths add it the same way)."""
+    return KnownStory(
+        id=article_id,
+        source_name=source_name,
+        guid=candidate.guid,
+        canonical_url=candidate.canonical_url,
+        title_key=candidate.title_key,
+        headline=candidate.headline,
+        detected_at=now,
+        story_id=story_id,
     )
 
 
