@@ -7,9 +7,10 @@ Design and invariants
   everything.
 * **Transitions, not levels.** A source is ``ok``, ``stale`` (healthy, but no success for
   ``max(stale_factor × interval, stale_min_seconds)``) or ``unhealthy`` (the poller's verdict). A notice
-  goes out when that state differs from the last one *notified*; the last notified state is read from
-  the audit log (``ops.source_*`` rows, target ``source:<id>``), so a restart or a second instance
-  does not repeat notices. An alert whose failures reach ``bulk_min_failures`` and ``bulk_ratio`` of
+  goes out when that state differs from the last one *notified*; the last notified state is kept in
+  the ``ops_notices`` table (:mod:`bot.services.ops_notices`, one row per subject ``source:<id>``), so
+  a restart or a second instance does not repeat notices — the audit row written beside it is only a
+  record. An alert whose failures reach ``bulk_min_failures`` and ``bulk_ratio`` of
   its deliveries is reported once (``ops.bulk_failures``, target ``alert:<id>``).
 * **At least once.** The notice is sent first and recorded after; if sending fails nothing is
   recorded and the next round tries again. No transaction is open while talking to Telegram.
@@ -42,10 +43,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
 from bot.config import PulseSettings
-from bot.db.models import Alert, AuditLog, Delivery, Source
+from bot.db.models import Alert, Delivery, Source
 from bot.domain import DeliveryStatus
 from bot.i18n import t
 from bot.metrics import failure_reason
+from bot.services import ops_notices
 from bot.services.editors import audit
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class OpsNotifier:
         if delivered:
             async with self._sessionmaker() as session, session.begin():
                 for notice in delivered:
+                    await ops_notices.record_notified(session, notice.target, notice.action, self._clock)
                     await audit(
                         session,
                         actor=None,
@@ -118,13 +121,8 @@ class OpsNotifier:
         return delivered
 
     async def _last_notified(self, session: AsyncSession, actions: list[str]) -> dict[str, str]:
-        newest = (
-            select(func.max(AuditLog.id))
-            .where(AuditLog.action.in_(actions), AuditLog.result == "ok")
-            .group_by(AuditLog.target)
-        )
-        rows = await session.execute(select(AuditLog.target, AuditLog.action).where(AuditLog.id.in_(newest)))
-        return {str(target): str(action) for target, action in rows}
+        """The last notice told per subject: the ``ops_notices`` table, not the audit log (a record)."""
+        return await ops_notices.last_notified(session, actions)
 
     async def _source_notices(self, session: AsyncSession) -> list[Notice]:
         last = await self._last_notified(session, list(SOURCE_ACTIONS.values()))
