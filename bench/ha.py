@@ -259,12 +259,13 @@ class Fleet:
         self.started += 1
         name = f"i{self.started}"
         log = self.tmp / f"{name}.log"
+        # no SOURCES_FILE: the bench imported the sources once, and the default file is absent from the
+        # instance's working directory (an explicitly set, missing SOURCES_FILE is a start-up error)
         env = {
-            **os.environ,
+            **{key: value for key, value in os.environ.items() if key != "SOURCES_FILE"},
             "BOT_TOKEN": TOKEN,
             "TELEGRAM_API_URL": self.emulator,
             "DATABASE_URL": self.url,
-            "SOURCES_FILE": str(self.tmp / "no-sources.toml"),  # the bench imported them once
             "API__PORT": str(_free_port()),
             "API__HOST": "127.0.0.1",
             "DELIVERY__GLOBAL_RATE": str(self.rate),
