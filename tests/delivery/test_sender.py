@@ -209,7 +209,9 @@ async def test_5xx_timeouts_and_connection_resets_are_retried_with_backoff(world
     for chat in (1, 2, 3, 4):
         assert rows[chat].status is DeliveryStatus.PENDING and rows[chat].attempts == 1, rows[chat]
         due = (rows[chat].next_attempt_at - world.clock.now()).total_seconds()
-        assert 1 < due <= 2  # first backoff: 2 s
+        # the first backoff (2 s, not 4): due within 2 s; how much of it is left depends on how long the
+        # round took on this machine (a ShiftClock runs with real time), so no lower bound but 'later'
+        assert 0 < due <= 2
     assert rows[1].error == "Internal Server Error" and rows[2].error == "Bad Gateway"
     assert "Timeout" in (rows[3].error or "")
     assert rows[4].error and "sendMessage" in rows[4].error
