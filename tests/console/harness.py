@@ -40,6 +40,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # the tests' own servers are on 127.0.0.1: every other name resolves to nothing, so no request of
+    # the browser's (a page's stray link, a Google service) can leave the loopback, not even by mistake
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--no-proxy-server",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 EDITOR = 6_000_001
