@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.delivery.channel_render import ChannelStyle
 from bot.delivery.leases import Claimed, JobKind, Outcome
 from bot.delivery.limiter import ChatLimits, Pacer
-from bot.delivery.outcome import Attempt, Decision, RetryPolicy, Step, Verdict, decide, retry
+from bot.delivery.outcome import Answer, Attempt, Decision, RetryPolicy, Step, Verdict, decide, retry
 from bot.delivery.requests import AlertInfo, RequestTemplates
 from bot.delivery.transport import BotApi
 from bot.domain import AlertState, DeliveryStatus, EditState
@@ -93,7 +93,7 @@ class JobRunner:
         """Our own code failed on ``job``: retry it later like a transient error (never lose it)."""
         step = Step.SEND if job.kind is JobKind.SEND else Step.EDIT
         reason = f"{type(error).__name__}: {error}"
-        return self.outcome(
+        return self._outcome(
             job, retry(Attempt(step, job.attempts), reason, self._clock.now(), self.policy), chat=chat
         )
 
@@ -127,7 +127,7 @@ class JobRunner:
                 await self._pace(chat)
             calls += 1
             body = self.templates.send(view, lang, plain=plain, style=style, reply_to=job.reply_to)
-            answer: BotApiError | BotApiUnavailable | None = None
+            answer: Answer = None
             result: Any = None
             try:
                 result = await self._api.call_with(
@@ -145,7 +145,7 @@ class JobRunner:
                 plain = True
                 continue
             message_id = int(result["message_id"]) if decision.verdict is Verdict.DELIVERED else None
-            return self.outcome(job, decision, chat=chat, new_chat=new_chat, message_id=message_id)
+            return self._outcome(job, decision, chat=chat, new_chat=new_chat, message_id=message_id)
 
     # --- edits and deletes -----------------------------------------------------------------------
     async def _edit(self, job: Job, chat: int, info: AlertInfo | None) -> Outcome:
@@ -156,14 +156,14 @@ class JobRunner:
         if info.state is AlertState.RETRACTED:
             now = self._clock.now()
             if job.sent_at is not None and now - job.sent_at < DELETE_WINDOW - DELETE_SAFETY:
-                answer: BotApiError | BotApiUnavailable | None = None
+                answer: Answer = None
                 try:
                     await self._api.call_with("deleteMessage", "}", chat_id=chat, message_id=job.message_id)
                 except (BotApiError, BotApiUnavailable) as e:
                     answer = e
                 decision = decide(Attempt(Step.DELETE, job.attempts), answer, self._clock.now(), self.policy)
                 if decision.verdict is not Verdict.EDIT_INSTEAD:
-                    return self.outcome(job, decision, chat=chat)
+                    return self._outcome(job, decision, chat=chat)
                 await self._pace(chat)  # refused (too old for Telegram): edit it instead
             original = info.original
 
@@ -198,9 +198,9 @@ class JobRunner:
             if decision.verdict is Verdict.RESEND_PLAIN:
                 plain = True
                 continue
-            return self.outcome(job, decision, chat=chat)
+            return self._outcome(job, decision, chat=chat)
 
-    def outcome(
+    def _outcome(
         self,
         job: Job,
         decision: Decision,

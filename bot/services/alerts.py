@@ -241,10 +241,6 @@ async def audience(session: AsyncSession, topic_ids: Sequence[int], urgency: Urg
     return int(await session.scalar(select(func.count()).select_from(both)) or 0)
 
 
-LIVE = LIVE_STATUSES
-"""Delivery states in which a chat has (or will have) the message."""
-
-
 @dataclass(frozen=True, slots=True)
 class _HadStory:
     """Correlated conditions: "this subscriber row / channel row already has the story"."""
@@ -271,7 +267,7 @@ async def _had_story(session: AsyncSession, alert_id: int, article_id: int, topi
             .where(
                 had.c.chat_id == chat,
                 had.c.thread_id == thread,
-                had.c.status.in_(LIVE),
+                had.c.status.in_(LIVE_STATUSES),
                 earlier.c.id != alert_id,
                 earlier.c.article_id.in_(story),
             )
@@ -299,7 +295,7 @@ async def _had_story(session: AsyncSession, alert_id: int, article_id: int, topi
         .where(
             had.c.chat_id == Subscriber.chat_id,
             had.c.thread_id == Subscription.thread_id,
-            had.c.status.in_(LIVE),
+            had.c.status.in_(LIVE_STATUSES),
             earlier.c.kind == "digest",
             earlier.c.created_at >= root_detected,
         )
@@ -324,7 +320,7 @@ async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, no
     )
     recipients = select(
         earlier.c.chat_id, earlier.c.thread_id, earlier.c.subscriber_id, earlier.c.channel_id
-    ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE), active)
+    ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE_STATUSES), active)
     return await outbox.insert_planned(
         session, recipients, alert_id=alert.id, urgency=urgency, now=now, reply_to=earlier.c.id
     )
