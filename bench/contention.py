@@ -9,7 +9,7 @@ the bot, each every 50 ms:
 * **user command** — what a subscriber's ``/mytopics`` costs in storage: one update transaction
   (``BEGIN IMMEDIATE`` on SQLite, like :class:`~bot.middlewares.DbSessionMiddleware`) reading the
   chat's subscriptions with their topics;
-* **delivery claim** — the real :meth:`~bot.delivery.sender.Sender._claim` of 10 due rows (the rows
+* **delivery claim** — the sender's claim (:func:`bot.delivery.leases.claim` + its alerts) of 10 due rows (the rows
   are put back, untimed, after each probe).
 
 Rows, per engine (SQLite file in a temp dir; PostgreSQL on a fresh schema of the test server):
@@ -52,6 +52,8 @@ from bot.clock import SystemClock
 from bot.config import PollingSettings, load_settings
 from bot.db.models import Article, Delivery, Source, Subscriber, Subscription, Topic
 from bot.db.session import create_engine, make_sessionmaker
+from bot.delivery import leases
+from bot.delivery.requests import load_alerts
 from bot.delivery.sender import Sender
 from bot.domain import AlertRequest, DeliveryStatus, SourceKind, Urgency
 from bot.pipeline import Poller
@@ -207,9 +209,11 @@ class Probes:
 
     async def _claim_only(self) -> None:
         started = time.perf_counter()
-        await self.sender._claim(10)
+        async with self.sessionmaker() as session, session.begin():  # what the sender's claim does
+            now = SystemClock().now()
+            jobs = await leases.claim(session, owner=self.sender.owner, room=10, now=now, lease_seconds=60)
+            await load_alerts(session, {job.alert_id for job in jobs}, now)
         self.claim.append(time.perf_counter() - started)
-        self.sender._ready.clear()
         async with self.sessionmaker() as session, session.begin():
             await session.execute(
                 update(Delivery)

@@ -64,8 +64,8 @@ from bot.coord.sources import TICK_SECONDS
 from bot.db.migrate import upgrade_async
 from bot.db.models import Source
 from bot.db.session import create_engine, is_database_unavailable, make_sessionmaker
+from bot.delivery.requests import warm_up as warm_sender
 from bot.delivery.sender import Sender
-from bot.delivery.sender import _warm_up as warm_sender
 from bot.exceptions import ConfigError, TaskFailed
 from bot.middlewares import DbSessionMiddleware, LanguageMiddleware, UnavailableMiddleware
 from bot.ops import NO_SOURCES, OpsNotifier, PulseMonitor

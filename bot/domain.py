@@ -72,6 +72,14 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # recipient gone or alert retracted before sending
 
 
+class EditState(StrEnum):
+    """The follow-up edit (or delete) of a sent copy after a correction/retraction; NULL = never needed."""
+
+    PENDING = "pending"  # to do: the sender takes these before any new message
+    DONE = "done"  # edited, deleted, or Telegram said there was nothing to change
+    FAILED = "failed"  # final failure, reason stored in ``error``
+
+
 class AlertState(StrEnum):
     ACTIVE = "active"
     CORRECTED = "corrected"

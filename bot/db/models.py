@@ -65,7 +65,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from bot.domain import AlertState, ChatKind, DeliveryStatus, SourceKind, Urgency
+from bot.domain import AlertState, ChatKind, DeliveryStatus, EditState, SourceKind, Urgency
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -80,9 +80,6 @@ LANGUAGES: Final[tuple[str, ...]] = ("ar", "en")
 
 SUBSCRIPTION_LEVELS: Final[tuple[str, ...]] = ("urgent", "all")
 """``urgent``: only flash/urgent stories of the topic; ``all``: also normal ones (digest)."""
-
-EDIT_STATES: Final[tuple[str, ...]] = ("none", "pending", "done", "failed")
-"""State of the follow-up edit of a sent message after a correction/retraction (NULL = never needed)."""
 
 CHANNEL_MANAGERS: Final[tuple[str, ...]] = ("telegram", "file")
 """Who owns a channel's topics and level: editors (Telegram, CMS API) or the sources file."""
@@ -613,7 +610,7 @@ class Delivery(Base):
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    edit_state: Mapped[str | None] = mapped_column(ChoiceString(EDIT_STATES))
+    edit_state: Mapped[EditState | None] = mapped_column(EnumString(EditState))
     reply_to_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("deliveries.id", ondelete="SET NULL")
     )
@@ -705,7 +702,6 @@ class ConsoleSession(Base):
 __all__ = [
     "CHANNEL_MANAGERS",
     "EDITOR_MESSAGE_ROLES",
-    "EDIT_STATES",
     "LANGUAGES",
     "NAMING_CONVENTION",
     "SUBSCRIPTION_LEVELS",

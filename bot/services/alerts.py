@@ -40,7 +40,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    Table,
     and_,
     case,
     cast,
@@ -49,7 +48,6 @@ from sqlalchemy import (
     or_,
     select,
     union,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,19 +56,17 @@ from bot.db.models import (
     Alert,
     Article,
     Channel,
-    Delivery,
     Subscriber,
     Subscription,
     Topic,
     alert_topics,
     channel_topics,
 )
-from bot.db.upsert import insert_ignore_from_select
-from bot.domain import AlertRequest, AlertState, DeliveryStatus, Urgency
+from bot.delivery import outbox
+from bot.delivery.outbox import DELIVERIES, LIVE_STATUSES, timestamp
+from bot.domain import AlertRequest, AlertState, Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.services.quiet_hours import has_window, local_minute, window_contains
-
-DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,22 +148,24 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
     if alert.kind == "escalation" and alert.article_id is not None:
         had_story = await _had_story(session, alert_id, alert.article_id, topic_ids)
 
-    def planned(recipients: Select[Any], next_attempt: Any) -> Select[Any]:
-        return recipients.add_columns(literal(alert_id, Integer), *_common(urgency, now, next_attempt))
+    async def insert(recipients: Select[Any], next_attempt: Any = None) -> int:
+        return await outbox.insert_planned(
+            session, recipients, alert_id=alert_id, urgency=urgency, now=now, next_attempt=next_attempt
+        )
 
     added = 0
     if urgency.is_breaking:
         # flash/urgent: every level, every channel, quiet hours ignored
         skip = () if had_story is None else (~had_story.subscriber,)
-        added += await _insert(session, planned(subscriber_recipients(topic_ids, urgency, *skip), _at(now)))
+        added += await insert(subscriber_recipients(topic_ids, urgency, *skip))
         skip = () if had_story is None else (~had_story.channel,)
         channels = channel_recipients(topic_ids, urgency, *skip)
         if channels is not None:
-            added += await _insert(session, planned(channels, _at(now)))
+            added += await insert(channels)
     else:
         # normal: only "all"-level subscriptions; deferred to the end of the subscriber's quiet hours
         quiet = has_quiet_hours_sql()
-        added += await _insert(session, planned(subscriber_recipients(topic_ids, urgency, ~quiet), _at(now)))
+        added += await insert(subscriber_recipients(topic_ids, urgency, ~quiet))
         zones = (
             select(Subscriber.timezone)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
@@ -179,9 +177,9 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
             base = now.replace(second=0, microsecond=0)
             wait = (Subscriber.quiet_end - minute + 1440) % 1440
             inside = in_quiet_hours_sql(Subscriber.quiet_start, Subscriber.quiet_end, minute)
-            next_attempt = case((inside, _plus_minutes(dialect, base, wait)), else_=_at(now))
+            next_attempt = case((inside, _plus_minutes(dialect, base, wait)), else_=timestamp(now))
             recipients = subscriber_recipients(topic_ids, urgency, quiet, Subscriber.timezone == zone)
-            added += await _insert(session, planned(recipients, next_attempt))
+            added += await insert(recipients, next_attempt)
     alert.planned_at = now
     return added
 
@@ -196,7 +194,7 @@ def subscriber_recipients(topic_ids: Any, urgency: Urgency, *where: Any) -> Sele
     """``(chat_id, thread_id, subscriber_id, channel_id)`` of the subscribers an alert reaches.
 
     ``topic_ids`` is a list of ids or a sub-select. The one definition of the subscriber audience:
-    :func:`plan_deliveries` inserts these rows and :func:`audience` counts them, so the number an
+    :func:`plan_deliveries` queues these rows and :func:`audience` counts them, so the number an
     editor is shown before sending is the number of deliveries planned.
     """
     return (
@@ -220,7 +218,8 @@ def channel_recipients(topic_ids: Any, urgency: Urgency, *where: Any) -> Select[
 
 
 def _columns(*columns: Any) -> tuple[Any, ...]:
-    """Recipient columns in :data:`_PLAN_COLUMNS` order: chat, thread, subscriber, channel."""
+    """Recipient columns in :data:`~bot.delivery.outbox.PLAN_COLUMNS` order: chat, thread, subscriber,
+    channel."""
     return columns
 
 
@@ -240,10 +239,6 @@ async def audience(session: AsyncSession, topic_ids: Sequence[int], urgency: Urg
         parts.append(channels)
     both = union(*(part.with_only_columns(*list(part.selected_columns)[:2]) for part in parts)).subquery()
     return int(await session.scalar(select(func.count()).select_from(both)) or 0)
-
-
-LIVE = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.SENT.value)
-"""Delivery states in which a chat has (or will have) the message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +267,7 @@ async def _had_story(session: AsyncSession, alert_id: int, article_id: int, topi
             .where(
                 had.c.chat_id == chat,
                 had.c.thread_id == thread,
-                had.c.status.in_(LIVE),
+                had.c.status.in_(LIVE_STATUSES),
                 earlier.c.id != alert_id,
                 earlier.c.article_id.in_(story),
             )
@@ -300,7 +295,7 @@ async def _had_story(session: AsyncSession, alert_id: int, article_id: int, topi
         .where(
             had.c.chat_id == Subscriber.chat_id,
             had.c.thread_id == Subscription.thread_id,
-            had.c.status.in_(LIVE),
+            had.c.status.in_(LIVE_STATUSES),
             earlier.c.kind == "digest",
             earlier.c.created_at >= root_detected,
         )
@@ -323,50 +318,12 @@ async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, no
         .exists(),
         select(Channel.id).where(Channel.id == earlier.c.channel_id, Channel.active.is_(True)).exists(),
     )
-    query = select(
-        earlier.c.chat_id,
-        earlier.c.thread_id,
-        earlier.c.subscriber_id,
-        earlier.c.channel_id,
-        literal(alert.id, Integer),
-        *_common(urgency, now, _at(now)),
-        earlier.c.id,
-    ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE), active)
-    return await insert_ignore_from_select(session, DELIVERIES, (*_PLAN_COLUMNS, "reply_to_id"), query)
-
-
-_PLAN_COLUMNS = (
-    "chat_id",
-    "thread_id",
-    "subscriber_id",
-    "channel_id",
-    "alert_id",
-    "priority",
-    "status",
-    "attempts",
-    "next_attempt_at",
-    "created_at",
-    "updated_at",
-)
-
-
-def _at(moment: datetime) -> Any:
-    return literal(moment, DELIVERIES.c.next_attempt_at.type)
-
-
-def _common(urgency: Urgency, now: datetime, next_attempt: Any) -> tuple[Any, ...]:
-    return (
-        literal(urgency.rank, Integer),
-        literal(DeliveryStatus.PENDING.value),
-        literal(0, Integer),
-        next_attempt,
-        _at(now),
-        _at(now),
+    recipients = select(
+        earlier.c.chat_id, earlier.c.thread_id, earlier.c.subscriber_id, earlier.c.channel_id
+    ).where(earlier.c.alert_id == alert.parent_alert_id, earlier.c.status.in_(LIVE_STATUSES), active)
+    return await outbox.insert_planned(
+        session, recipients, alert_id=alert.id, urgency=urgency, now=now, reply_to=earlier.c.id
     )
-
-
-async def _insert(session: AsyncSession, query: Select[Any]) -> int:
-    return await insert_ignore_from_select(session, DELIVERIES, _PLAN_COLUMNS, query)
 
 
 def has_quiet_hours_sql() -> Any:
@@ -386,26 +343,10 @@ def _is_not_null(column: Any) -> Any:
 def _plus_minutes(dialect: str, base: datetime, minutes: Any) -> Any:
     """``base + minutes`` evaluated by the database, in the column's storage format."""
     if dialect == "postgresql":
-        return _at(base) + func.make_interval(0, 0, 0, 0, 0, minutes)
+        return timestamp(base) + func.make_interval(0, 0, 0, 0, 0, minutes)
     # SQLite stores UTCDateTime as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC); base has whole minutes.
     stamp = base.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     shifted = func.strftime(
         "%Y-%m-%d %H:%M:%S", stamp, "+" + cast(minutes, String) + " minutes", type_=String
     )
     return shifted + ".000000"
-
-
-async def cancel_pending_for_chat(session: AsyncSession, chat_id: int, reason: str, clock: Clock) -> int:
-    """Cancel everything still queued for a chat that is gone (blocked the bot, kicked it …)."""
-    result = await session.execute(
-        update(Delivery)
-        .where(
-            Delivery.chat_id == chat_id,
-            or_(
-                Delivery.status == DeliveryStatus.PENDING.value,
-                and_(Delivery.status == DeliveryStatus.SENDING.value, Delivery.lease_until < clock.now()),
-            ),
-        )
-        .values(status=DeliveryStatus.CANCELLED.value, error=reason, updated_at=clock.now())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

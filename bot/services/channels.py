@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -38,16 +38,16 @@ from bot.db.models import (
     Article,
     Channel,
     ConfigState,
-    Delivery,
     Source,
     Topic,
     article_topics,
     channel_topics,
 )
-from bot.db.upsert import insert_ignore
-from bot.domain import AlertRequest, DeliveryStatus, Urgency
+from bot.delivery import outbox
+from bot.delivery.outbox import cancel_pending_for_chat
+from bot.domain import AlertRequest, Urgency
 from bot.exceptions import NotFound, ValidationError
-from bot.services.alerts import cancel_pending_for_chat, create_alert
+from bot.services.alerts import create_alert
 from bot.services.editors import audit
 from bot.sources.spec import CHANNEL_LEVELS, MAX_SIGNATURE, ChannelSpec
 
@@ -56,7 +56,6 @@ REASON_MISSING_RIGHTS: Final = "missing rights: the bot is not an administrator 
 REASON_KICKED: Final = "removed: the bot was removed from the channel"
 REASON_UNDECLARED: Final = "removed: no longer in the sources file"
 REASON_PAUSED: Final = "paused by an editor"
-DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 STATUSES: Final = ("active", "missing_rights", "paused", "removed")
 STATUS_LIVE: Final = ("active", "missing_rights")
 
@@ -509,24 +508,15 @@ async def feed_normal_stories(session: AsyncSession, clock: Clock) -> list[int]:
             alert = await session.get(Alert, planned.alert_id)
             if alert is not None and alert.planned_at is None:
                 alert.planned_at = now  # planned here, for channels only: nothing else fans it out
-            added = await insert_ignore(
+            added = await outbox.insert_one(
                 session,
-                DELIVERIES,
-                [
-                    {
-                        "alert_id": planned.alert_id,
-                        "chat_id": row.chat_id,
-                        "thread_id": row.thread_id,
-                        "subscriber_id": None,
-                        "channel_id": row.id,
-                        "priority": Urgency.NORMAL.rank,
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                ],
+                alert_id=planned.alert_id,
+                chat_id=row.chat_id,
+                thread_id=row.thread_id,
+                subscriber_id=None,
+                channel_id=row.id,
+                urgency=Urgency.NORMAL,
+                now=now,
             )
             if added:
                 touched.add(planned.alert_id)

@@ -33,24 +33,21 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.models import Alert, Article, Delivery, Subscriber, Subscription, article_topics
-from bot.db.upsert import insert_ignore
+from bot.db.models import Alert, Article, Subscriber, Subscription, article_topics
+from bot.delivery import outbox
 from bot.delivery.digest_render import MAX_ITEMS, DigestItem, format_digest_body, parse_digest_body
-from bot.domain import AlertRequest, DeliveryStatus, Urgency
+from bot.domain import AlertRequest, Urgency
 from bot.i18n import t
 from bot.metrics import DIGESTS
 from bot.services.alerts import create_alert
 from bot.services.quiet_hours import in_quiet_hours
 
 log = logging.getLogger(__name__)
-
-DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 
 FIRST_DIGEST_LOOKBACK = timedelta(hours=24)
 """A first digest reaches back to the oldest "all" subscription, but no further than this (or one period)."""
@@ -190,20 +187,16 @@ async def digest_for(
         assert alert is not None
         alert.kind = "digest"
         alert.planned_at = now
-        delivery: dict[str, Any] = {
-            "alert_id": alert.id,
-            "chat_id": subscriber.chat_id,
-            "thread_id": thread_id,
-            "subscriber_id": subscriber.id,
-            "channel_id": None,
-            "priority": Urgency.NORMAL.rank,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        await insert_ignore(session, DELIVERIES, [delivery])
+        await outbox.insert_one(
+            session,
+            alert_id=alert.id,
+            chat_id=subscriber.chat_id,
+            thread_id=thread_id,
+            subscriber_id=subscriber.id,
+            channel_id=None,
+            urgency=Urgency.NORMAL,
+            now=now,
+        )
         alert_ids.append(alert.id)
     if alert_ids:
         subscriber.last_digest_at = now

@@ -38,7 +38,6 @@ from bot.clock import Clock, as_utc
 from bot.db.models import (
     Alert,
     Channel,
-    Delivery,
     Editor,
     EditorMessage,
     Source,
@@ -46,6 +45,7 @@ from bot.db.models import (
     Subscription,
     channel_topics,
 )
+from bot.delivery import outbox_counts
 from bot.delivery.render import AlertView
 from bot.domain import MAX_BODY, MAX_HEADLINE, MAX_URL, AlertRequest, DeliveryStatus, Urgency
 from bot.exceptions import NotFound, ValidationError
@@ -210,10 +210,8 @@ async def send_alert(
 
 
 async def recipients(session: AsyncSession, alert_id: int) -> int:
-    return int(
-        await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.alert_id == alert_id))
-        or 0
-    )
+    """How many deliveries the alert has in the outbox (its planned recipients)."""
+    return await outbox_counts.count_for_alert(session, alert_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +319,7 @@ async def history(
     if kinds:
         query = query.where(Alert.kind.in_(list(kinds)))
     alerts = (await session.execute(query)).all()
-    counts = await _status_counts(session, [row.id for row in alerts])
+    counts = await outbox_counts.status_counts(session, [row.id for row in alerts])
     items = []
     for row in alerts:
         c = counts.get(row.id, {})
@@ -344,20 +342,6 @@ async def history(
             )
         )
     return items
-
-
-async def _status_counts(session: AsyncSession, alert_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    if not alert_ids:
-        return {}
-    rows = await session.execute(
-        select(Delivery.alert_id, Delivery.status, func.count())
-        .where(Delivery.alert_id.in_(list(alert_ids)))
-        .group_by(Delivery.alert_id, Delivery.status)
-    )
-    out: dict[int, dict[str, int]] = {}
-    for alert_id, status, count in rows:
-        out.setdefault(alert_id, {})[str(status)] = int(count)
-    return out
 
 
 # --- stats --------------------------------------------------------------------------------------------
@@ -426,26 +410,11 @@ async def newsroom_stats(session: AsyncSession, clock: Clock, *, hours: int = 24
         select(Alert.kind, func.count()).where(Alert.created_at >= since).group_by(Alert.kind)
     )
     by_kind = {str(kind): int(count) for kind, count in kind_rows}
-    status_rows = await session.execute(
-        select(Delivery.status, func.count())
-        .join(Alert, Alert.id == Delivery.alert_id)
-        .where(Alert.created_at >= since)
-        .group_by(Delivery.status)
-    )
-    status = {str(s): int(count) for s, count in status_rows}
-    first_rows = await session.execute(
-        select(Alert.detected_at, func.min(Delivery.sent_at))
-        .join(Delivery, Delivery.alert_id == Alert.id)
-        .where(Alert.created_at >= since, Delivery.sent_at.is_not(None))
-        .group_by(Alert.id, Alert.detected_at)
-        .order_by(Alert.id.desc())
-        .limit(1000)
-    )
-    latencies = []
-    for detected, first in first_rows:
-        if detected is not None and first is not None:
-            first_at = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
-            latencies.append(max(0.0, (as_utc(first_at) - as_utc(detected)).total_seconds()))
+    status = await outbox_counts.status_counts_since(session, since)
+    latencies = [
+        max(0.0, (first - detected).total_seconds())
+        for detected, first in await outbox_counts.first_pushes_since(session, since)
+    ]
     source_row = (
         await session.execute(
             select(

@@ -27,7 +27,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.models import LANGUAGES, SUBSCRIPTION_LEVELS, Alert, Delivery, Subscriber, Subscription, Topic
+from bot.db.models import LANGUAGES, SUBSCRIPTION_LEVELS, Alert, Subscriber, Subscription, Topic
+from bot.delivery import outbox
 from bot.domain import ChatKind
 from bot.exceptions import NotFound, ValidationError
 from bot.news.arabic import normalize
@@ -129,13 +130,10 @@ async def _subscriber(session: AsyncSession, chat_id: int) -> Subscriber:
 async def forget_chat(session: AsyncSession, chat_id: int) -> bool:
     """Delete everything Aajel keeps about ``chat_id`` (see module docstring); False if nothing was kept."""
     subscriber_id = await session.scalar(select(Subscriber.id).where(Subscriber.chat_id == chat_id))
-    digest_ids = (
-        select(Delivery.alert_id)
-        .join(Alert, Alert.id == Delivery.alert_id)
-        .where(Delivery.chat_id == chat_id, Alert.kind == "digest")
-    )
-    await session.execute(delete(Alert).where(Alert.id.in_(digest_ids)))  # cascades to its deliveries
-    await session.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
+    delivered = outbox.alerts_delivered_to(chat_id)
+    digests = delete(Alert).where(Alert.id.in_(delivered), Alert.kind == "digest")
+    await session.execute(digests)  # made for this chat alone; cascades to its deliveries
+    await outbox.delete_for_chat(session, chat_id)
     if subscriber_id is None:
         return False
     await session.execute(delete(Subscription).where(Subscription.subscriber_id == subscriber_id))

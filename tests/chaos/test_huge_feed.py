@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.db.models import Article, Delivery, Source, Subscriber
+from bot.delivery import leases
 from bot.domain import AlertRequest, DeliveryStatus, Urgency
 from bot.services.alerts import create_alert, plan_deliveries
 from tests.delivery.conftest import World
@@ -81,8 +82,10 @@ async def test_a_20000_item_feed_never_locks_out_users_claims_or_other_sources(w
         async def claims() -> None:
             while not done.is_set():
                 try:
-                    await sender._claim(5)
-                    sender._ready.clear()
+                    async with sessions() as session, session.begin():
+                        await leases.claim(
+                            session, owner=sender.owner, room=5, now=clock.now(), lease_seconds=60
+                        )
                     async with sessions() as session, session.begin():
                         await session.execute(
                             update(Delivery)

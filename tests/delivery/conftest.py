@@ -65,11 +65,23 @@ class World:
             _env_file=None,
         )
 
-    def sender(self, *, clock: Clock | None = None, **delivery: Any) -> Sender:
+    def sender(
+        self,
+        *,
+        clock: Clock | None = None,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        **delivery: Any,
+    ) -> Sender:
+        """A sender with these delivery settings; ``sessionmaker``: another engine (like another process)."""
         settings = self.settings(**delivery)
         bot = Bot(self.server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(self.server.url)))
         self._bots.append(bot)
-        return Sender(sessionmaker=self.sessionmaker, bot=bot, settings=settings, clock=clock or self.clock)
+        return Sender(
+            sessionmaker=sessionmaker or self.sessionmaker,
+            bot=bot,
+            settings=settings,
+            clock=clock or self.clock,
+        )
 
     async def topic(self, slug: str) -> int:
         if slug not in self.topics:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.db.models import Delivery
+from bot.delivery import leases
 from bot.domain import DeliveryStatus
 from tests.delivery.conftest import World, eventually
 
@@ -103,11 +104,7 @@ async def test_two_senders_on_one_database_never_send_the_same_delivery_twice(wo
     engine = create_engine(world.db_url)  # a second engine: its own pool, like another process
     try:
         one = world.sender(global_rate=2000, batch_size=40)
-        two = world.sender(global_rate=2000, batch_size=40)
-        two._sessionmaker = make_sessionmaker(engine)
-        from bot.delivery.liveness import Liveness
-
-        two._liveness = Liveness(engine)
+        two = world.sender(global_rate=2000, batch_size=40, sessionmaker=make_sessionmaker(engine))
         await asyncio.gather(one.run_until_idle(), two.run_until_idle())
     finally:
         await engine.dispose()
@@ -125,13 +122,17 @@ async def test_leases_of_a_live_sender_are_left_alone_and_those_of_a_dead_one_ta
     await world.subscribers(list(range(1, 11)))
     await world.alert()
     alive = world.sender()
-    await alive._acquire_identity()
-    assert await alive._claim(10) == 10
+    await alive.acquire_identity()
+    async with world.sessionmaker() as session, session.begin():
+        claimed = await leases.claim(
+            session, owner=alive.owner, room=10, now=world.clock.now(), lease_seconds=60
+        )
+    assert len(claimed) == 10
     other = world.sender()
-    await other._acquire_identity()
+    await other.acquire_identity()
     try:
         assert await other.recover_dead_leases() == 0
-        await alive._liveness.release()  # what the OS does when the process dies
+        await alive.aclose()  # releases its liveness lock: what the OS does when the process dies
         assert await other.recover_dead_leases() == 10
         async with world.sessionmaker() as session:
             statuses = set(await session.scalars(select(Delivery.status)))

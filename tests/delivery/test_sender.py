@@ -278,8 +278,7 @@ async def test_metrics_count_sends_latency_and_outbox_depth(world: World) -> Non
         stop.set()
         await task
     await world.alert(urgency=Urgency.FLASH, headline="another")
-    sender._next_depth = 0  # refreshed at most once a second; force it now
-    await sender._refresh_depth()
+    await sender.report_outbox_depth()  # the running loop refreshes it at most once a second
     assert _sample("aajel_outbox_depth", {"priority": "flash"}) == 3.0
 
 
