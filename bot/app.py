@@ -73,20 +73,22 @@ def make_bot(settings: Settings) -> Bot:
 def make_dispatcher(app: Aajel) -> Dispatcher:
     from handlers import get_routers  # the composition root is the one place bot/ meets handlers/
 
-    dp = Dispatcher(
+    dispatcher = Dispatcher(
         settings=app.settings,
         clock=app.clock,
         article_reader=app.article_reader,
         sender=app.sender,
         progress=app.progress,
     )
-    dp.update.outer_middleware(UnavailableMiddleware(app.clock))  # before the session: sees its failures
-    dp.update.outer_middleware(DbSessionMiddleware(app.sessionmaker))
+    dispatcher.update.outer_middleware(
+        UnavailableMiddleware(app.clock)
+    )  # before the session: sees its failures
+    dispatcher.update.outer_middleware(DbSessionMiddleware(app.sessionmaker))
     language = LanguageMiddleware(app.sessionmaker, app.settings.default_language, chat_language)
-    dp.message.middleware(language)
-    dp.callback_query.middleware(language)
-    dp.include_routers(*get_routers())
-    return dp
+    dispatcher.message.middleware(language)
+    dispatcher.callback_query.middleware(language)
+    dispatcher.include_routers(*get_routers())
+    return dispatcher
 
 
 class Aajel:

@@ -41,7 +41,7 @@ _INTERNAL = Response("unexpected server error (a bug: bad input never gets a 5xx
 
 def operations(*, webhook_path: str | None = None) -> list[Operation]:
     """Every route the server serves (the webhook only in webhook mode)."""
-    ops = [
+    table = [
         Operation(
             "POST",
             "/api/v1/alerts",
@@ -144,9 +144,9 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             {200: Response("text exposition format", content_type=CONTENT_TYPE_LATEST.split(";")[0])},
         ),
     ]
-    ops += channel_operations()  # GET/PUT /api/v1/channels (bot/api/channels.py)
+    table += channel_operations()  # GET/PUT /api/v1/channels (bot/api/channels.py)
     if webhook_path is not None:
-        ops.append(
+        table.append(
             Operation(
                 "POST",
                 webhook_path,
@@ -164,4 +164,4 @@ def operations(*, webhook_path: str | None = None) -> list[Operation]:
             )
         )
     # Any route may fail unexpectedly (a bug, not bad input): documented, so the document is complete.
-    return [replace(op, responses={**op.responses, 500: _INTERNAL}) for op in ops]
+    return [replace(operation, responses={**operation.responses, 500: _INTERNAL}) for operation in table]

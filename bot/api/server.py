@@ -134,8 +134,9 @@ class ApiServer:
                 self._webhook.dispatcher, self._webhook.bot, secret_token=self._webhook.secret
             )
             handlers["telegramWebhook"] = webhook_handler(hook, self._webhook.secret, self.refusals)
-        for op in self.operations:
-            app.router.add_route(op.method, op.path, _counted(op.operation_id, handlers[op.operation_id]))
+        for operation in self.operations:
+            handler = handlers[operation.operation_id]
+            app.router.add_route(operation.method, operation.path, _counted(operation.operation_id, handler))
         # the editors' console (HTML pages under /console; see bot/console)
         Console(self._settings, self._sessionmaker, self._clock, self._wake).register(app)
         return app

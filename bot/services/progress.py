@@ -50,24 +50,28 @@ class Snapshot:
 
     @property
     def total(self) -> int:
-        p = self.progress
+        progress = self.progress
         if self.operation is TrackedChange.SEND:
-            return p.total
-        return p.edits_done + p.edits_failed + self.remaining
+            return progress.total
+        return progress.edits_done + progress.edits_failed + self.remaining
 
     @property
     def done(self) -> int:
-        p = self.progress
+        progress = self.progress
         if self.operation is TrackedChange.SEND:
-            return p.sent + p.failed + p.cancelled
-        return p.edits_done + p.edits_failed
+            return progress.sent + progress.failed + progress.cancelled
+        return progress.edits_done + progress.edits_failed
 
     @property
     def remaining(self) -> int:
         """For edits, copies still on their way count too: a copy in flight when the correction came
         is edited once it is recorded as sent, and unsent copies go out with the corrected text."""
-        p = self.progress
-        return p.pending if self.operation is TrackedChange.SEND else p.edits_pending + p.pending
+        progress = self.progress
+        return (
+            progress.pending
+            if self.operation is TrackedChange.SEND
+            else progress.edits_pending + progress.pending
+        )
 
     @property
     def finished(self) -> bool:
@@ -94,13 +98,13 @@ def duration_text(seconds: float, lang: str) -> str:
 
 def render_progress(snapshot: Snapshot, lang: str) -> str:
     """The status message for one reading (Telegram HTML)."""
-    p = snapshot.progress
-    op = snapshot.operation.value
+    progress = snapshot.progress
+    operation = snapshot.operation.value
     lines: list[Text] = []
     if snapshot.finished:
-        lines.append(Bold(t(f"editor.progress.{op}.done", lang, id=snapshot.alert_id)))
+        lines.append(Bold(t(f"editor.progress.{operation}.done", lang, id=snapshot.alert_id)))
     else:
-        lines.append(Bold(t(f"editor.progress.{op}.running", lang, id=snapshot.alert_id)))
+        lines.append(Bold(t(f"editor.progress.{operation}.running", lang, id=snapshot.alert_id)))
         lines.append(Code(bar(snapshot.done, snapshot.total)))
     if snapshot.operation is TrackedChange.SEND:
         lines.append(
@@ -108,11 +112,11 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
                 t(
                     "editor.progress.send.counts",
                     lang,
-                    sent=p.sent,
-                    failed=p.failed,
-                    remaining=p.pending,
-                    cancelled=p.cancelled,
-                    total=p.total,
+                    sent=progress.sent,
+                    failed=progress.failed,
+                    remaining=progress.pending,
+                    cancelled=progress.cancelled,
+                    total=progress.total,
                 )
             )
         )
@@ -122,8 +126,8 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
                 t(
                     "editor.progress.edit.counts",
                     lang,
-                    done=p.edits_done,
-                    failed=p.edits_failed,
+                    done=progress.edits_done,
+                    failed=progress.edits_failed,
                     remaining=snapshot.remaining,
                     total=snapshot.total,
                 )
@@ -139,10 +143,10 @@ def render_progress(snapshot: Snapshot, lang: str) -> str:
         lines.append(Text(t("editor.progress.took", lang, took=duration_text(snapshot.elapsed, lang))))
         if (
             snapshot.operation is TrackedChange.SEND
-            and p.first_sent_at is not None
-            and p.last_sent_at is not None
+            and progress.first_sent_at is not None
+            and progress.last_sent_at is not None
         ):
-            span = (as_utc(p.last_sent_at) - as_utc(p.first_sent_at)).total_seconds()
+            span = (as_utc(progress.last_sent_at) - as_utc(progress.first_sent_at)).total_seconds()
             lines.append(Text(t("editor.progress.span", lang, span=duration_text(span, lang))))
     parts: list[Text | str] = []
     for index, line in enumerate(lines):

@@ -179,8 +179,8 @@ class Workers:
     ) -> None:
         """Run every worker until ``stop`` is set (or a supervised task could not come back:
         :attr:`Supervisor.fatal`). ``webhook``: updates arrive over HTTP instead of long polling."""
-        sup = self.supervisor
-        sup.stop_event = stop
+        supervisor = self.supervisor
+        supervisor.stop_event = stop
         try:
             self.sources_configured = count = await self._count_sources()
             self.scheduler.add_job(
@@ -194,11 +194,11 @@ class Workers:
             )
             # the poll claims first: /healthz, served from the next lines on, finds the scheduler running
             self.scheduler.start()
-            sup.start("scheduler", self._watch_scheduler)
+            supervisor.start("scheduler", self._watch_scheduler)
             # bind before anything else starts: a port in use or a refused webhook ends start-up cleanly
             if webhook or serve_http:
                 await self.http.start(dispatcher, webhook=webhook)
-            sup.start(
+            supervisor.start(
                 "leadership",
                 lambda: self.leadership.run(
                     stop, lambda resign: self._lead(resign, dispatcher, webhook=webhook)
@@ -206,7 +206,7 @@ class Workers:
             )
             # a hot standby: pay the sender's one-off warm-up (aiogram types, gc.freeze) now, not at takeover
             warm_sender(self.settings)
-            await wait_any(self.leadership.decided, stop, sup.failed)  # leader or standby: known first
+            await wait_any(self.leadership.decided, stop, supervisor.failed)  # leader or standby: known first
             if count:
                 log.info("%d sources configured", count)
             else:
@@ -216,33 +216,33 @@ class Workers:
                     self._no_sources_reason,
                 )
             if webhook or serve_http:
-                sup.start("http", self.http.serve)
-            await wait_any(stop, sup.failed)
+                supervisor.start("http", self.http.serve)
+            await wait_any(stop, supervisor.failed)
         finally:
             stop.set()  # the leader resigns: its sender and long polling wind down on their own
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=False)
             await finish_poll_jobs(POLL_JOBS_GRACE)
-            await sup.stop(STOP_GRACE, graceful=("leadership",))  # the leader's own parts each get 5 s
+            await supervisor.stop(STOP_GRACE, graceful=("leadership",))  # the leader's own parts each get 5 s
             await self.sources.aclose()
             await self.http.stop()
 
     async def _lead(self, resign: asyncio.Event, dispatcher: Dispatcher, *, webhook: bool) -> None:
         """The leader's duties, until ``resign``: sender, getUpdates, digests, ops and pulse, progress
         panels, command menus, live configuration — each supervised, retired (not crashed) on resign."""
-        sup = self.supervisor
+        supervisor = self.supervisor
         duties = ["sender", "menus", "progress", "digests", "ops"]
-        sup.start("sender", lambda: self.sender.run(resign))
-        sup.start("menus", self.menus.run, one_shot=True)
-        sup.start("progress", until_database(self.progress.resume), one_shot=True)
+        supervisor.start("sender", lambda: self.sender.run(resign))
+        supervisor.start("menus", self.menus.run, one_shot=True)
+        supervisor.start("progress", until_database(self.progress.resume), one_shot=True)
         digests = self.outages.tolerant("digests", self.digester.run_once)
-        sup.start("digests", lambda: every(DIGEST_TICK_SECONDS, digests, first=False))
+        supervisor.start("digests", lambda: every(DIGEST_TICK_SECONDS, digests, first=False))
         ops_round = self.outages.tolerant("ops", self._ops_round)
-        sup.start("ops", lambda: every(OPS_CHECK_SECONDS, ops_round, first=False))
+        supervisor.start("ops", lambda: every(OPS_CHECK_SECONDS, ops_round, first=False))
         Reconciler.install(self)  # live configuration: follows `aajel sources import` (bot/scheduling.py)
         if not webhook:
             duties.append("polling")
-            sup.start(
+            supervisor.start(
                 "polling",
                 lambda: dispatcher.start_polling(
                     self.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
@@ -256,7 +256,7 @@ class Workers:
             if not webhook:
                 with contextlib.suppress(RuntimeError):
                     await dispatcher.stop_polling()
-            await sup.retire(duties, LEADER_DUTIES_GRACE, graceful=("sender", "polling"))
+            await supervisor.retire(duties, LEADER_DUTIES_GRACE, graceful=("sender", "polling"))
             await self.progress.close()
 
     # --- the tasks' bodies -------------------------------------------------------------------------
