@@ -22,6 +22,7 @@ never aiohttp's or SQLAlchemy's::
     │                          ``retry_after``, ``migrate_to_chat_id``
     ├── NotFound               a topic, article, alert or subscriber id that does not exist
     ├── ValidationError        user or API input rejected; ``message`` is safe to show the user
+    │   └── UnknownTopics      an alert names topic slugs that do not exist; ``slugs`` lists them
     ├── PermissionDenied       an editor-only action by someone who is not an editor
     └── TaskFailed             a supervised task could not come back (bot.supervisor): the process
                                stops with a non-zero status so its service manager restarts it
@@ -126,6 +127,15 @@ class NotFound(AajelError):
 
 class ValidationError(AajelError):
     pass
+
+
+class UnknownTopics(ValidationError):
+    """Raised by :func:`bot.services.alerts.create_alert` (the one place that checks topics exist), so
+    each front end can point at the offending slug — the CMS API names the list item."""
+
+    def __init__(self, slugs: list[str]) -> None:
+        super().__init__(f"unknown topics: {', '.join(slugs)}")
+        self.slugs = slugs
 
 
 class PermissionDenied(AajelError):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ArticleCb, ChannelCb, PageCb, SettingsCb, TopicCb
+from bot.callbacks import ArticleCb, ChannelAction, ChannelCb, PageCb, SettingsAction, SettingsCb, TopicCb
 from bot.i18n import t
 from bot.services.articles import Headline
 from bot.services.channels import ChannelInfo
@@ -85,9 +85,6 @@ QUIET_PRESETS: tuple[tuple[int, int], ...] = (
 )
 """Quiet-hour windows offered as buttons (minutes after local midnight); argument -1 switches off."""
 
-SETTINGS_ACTIONS = frozenset({"menu", "lang", "lvl", "tzm", "tz", "qm", "q"})
-"""What a :class:`SettingsCb` may ask; anything else is stale or forged."""
-
 
 def settings_keyboard(settings: ChatSettings, lang: str) -> InlineKeyboardMarkup:
     """One button per subscription (urgent only ⇄ all news), then quiet hours, time zone, language."""
@@ -96,11 +93,13 @@ def settings_keyboard(settings: ChatSettings, lang: str) -> InlineKeyboardMarkup
         level = t(f"level.{sub.level}", lang)
         builder.button(
             text=t("button.level", lang, topic=sub.topic.name(lang), level=level),
-            callback_data=SettingsCb(action="lvl", arg=sub.topic.id),
+            callback_data=SettingsCb(action=SettingsAction.LEVEL, arg=sub.topic.id),
         )
-    builder.button(text=t("button.quiet", lang), callback_data=SettingsCb(action="qm"))
-    builder.button(text=t("button.timezone", lang), callback_data=SettingsCb(action="tzm"))
-    builder.button(text=t("button.language", lang), callback_data=SettingsCb(action="lang"))
+    builder.button(text=t("button.quiet", lang), callback_data=SettingsCb(action=SettingsAction.QUIET_MENU))
+    builder.button(
+        text=t("button.timezone", lang), callback_data=SettingsCb(action=SettingsAction.TIMEZONE_MENU)
+    )
+    builder.button(text=t("button.language", lang), callback_data=SettingsCb(action=SettingsAction.LANGUAGE))
     builder.adjust(*([1] * len(settings.subscriptions)), 2, 1)
     return builder.as_markup()
 
@@ -108,8 +107,8 @@ def settings_keyboard(settings: ChatSettings, lang: str) -> InlineKeyboardMarkup
 def timezone_keyboard(lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for index, name in enumerate(TIMEZONE_PRESETS):
-        builder.button(text=name, callback_data=SettingsCb(action="tz", arg=index))
-    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action="menu"))
+        builder.button(text=name, callback_data=SettingsCb(action=SettingsAction.TIMEZONE, arg=index))
+    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action=SettingsAction.MENU))
     builder.adjust(*([3] * (len(TIMEZONE_PRESETS) // 3)), len(TIMEZONE_PRESETS) % 3 or 3, 1)
     return builder.as_markup()
 
@@ -118,15 +117,17 @@ def quiet_keyboard(lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for index, (start, end) in enumerate(QUIET_PRESETS):
         label = f"{format_minutes(start)}–{format_minutes(end)}"
-        builder.button(text=label, callback_data=SettingsCb(action="q", arg=index))
-    builder.button(text=t("button.quiet_off", lang), callback_data=SettingsCb(action="q", arg=-1))
-    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action="menu"))
+        builder.button(text=label, callback_data=SettingsCb(action=SettingsAction.QUIET, arg=index))
+    builder.button(
+        text=t("button.quiet_off", lang), callback_data=SettingsCb(action=SettingsAction.QUIET, arg=-1)
+    )
+    builder.button(text=t("button.back", lang), callback_data=SettingsCb(action=SettingsAction.MENU))
     builder.adjust(2, 2, 1, 1)
     return builder.as_markup()
 
 
 CHANNEL_LEVEL_CODES: tuple[str, ...] = ("urgent", "all")
-"""``ChannelCb(action="l").value`` indexes this tuple."""
+"""``ChannelCb(action=ChannelAction.LEVEL).value`` indexes this tuple."""
 
 
 def channels_keyboard(items: Sequence[ChannelInfo]) -> InlineKeyboardMarkup | None:
@@ -137,7 +138,8 @@ def channels_keyboard(items: Sequence[ChannelInfo]) -> InlineKeyboardMarkup | No
     for item in items:
         mark = {"active": "🟢", "missing_rights": "🟠", "paused": "⏸"}.get(item.status, "🔴")
         builder.button(
-            text=f"{mark} {item.label}"[:60], callback_data=ChannelCb(action="open", channel_id=item.id)
+            text=f"{mark} {item.label}"[:60],
+            callback_data=ChannelCb(action=ChannelAction.OPEN, channel_id=item.id),
         )
     builder.adjust(1)
     return builder.as_markup()
@@ -153,23 +155,25 @@ def channel_keyboard(channel: ChannelInfo, topics: Sequence[TopicInfo], lang: st
             mark = "✅" if topic.slug in channel.topics else "⬜"
             builder.button(
                 text=f"{mark} {topic.name(lang)}",
-                callback_data=ChannelCb(action="t", channel_id=channel.id, value=topic.id),
+                callback_data=ChannelCb(action=ChannelAction.TOPIC, channel_id=channel.id, value=topic.id),
             )
         sizes += [2] * (len(topics) // 2) + ([1] if len(topics) % 2 else [])
         other = "all" if channel.level == "urgent" else "urgent"
         builder.button(
             text=t(f"channel.button.level_{other}", lang),
             callback_data=ChannelCb(
-                action="l", channel_id=channel.id, value=CHANNEL_LEVEL_CODES.index(other)
+                action=ChannelAction.LEVEL, channel_id=channel.id, value=CHANNEL_LEVEL_CODES.index(other)
             ),
         )
         paused = channel.status == "paused"
         builder.button(
             text=t("channel.button.resume" if paused else "channel.button.pause", lang),
-            callback_data=ChannelCb(action="p", channel_id=channel.id, value=0 if paused else 1),
+            callback_data=ChannelCb(
+                action=ChannelAction.PAUSE, channel_id=channel.id, value=0 if paused else 1
+            ),
         )
         sizes.append(2)
-    builder.button(text=t("channel.button.back", lang), callback_data=ChannelCb(action="list"))
+    builder.button(text=t("channel.button.back", lang), callback_data=ChannelCb(action=ChannelAction.LIST))
     sizes.append(1)
     builder.adjust(*sizes)
     return builder.as_markup()

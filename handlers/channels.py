@@ -38,7 +38,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import ChannelCb
+from bot.callbacks import ChannelAction, ChannelCb
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.channel_render import article_of_payload
@@ -348,14 +348,14 @@ async def channel_button(
         answer_later(after_commit, query, t("callback.stale", lang), show_alert=True)
         return
     action, channel_id = callback_data.action, callback_data.channel_id
-    if action == "list":
+    if action is ChannelAction.LIST:
         text, items = await _list_text(session, lang)
         await audit(session, actor=editor.telegram_id, action="channel.list", result="ok", clock=clock)
         _edit_later(after_commit, query, message, text, channels_keyboard(items))
         return
     note: str | None = None
     try:
-        if action == "t":
+        if action is ChannelAction.TOPIC:
             await svc.toggle_topic(
                 session,
                 channel_id,
@@ -364,7 +364,7 @@ async def channel_button(
                 clock=clock,
                 via="telegram",
             )
-        elif action == "l" and 0 <= callback_data.value < len(CHANNEL_LEVEL_CODES):
+        elif action is ChannelAction.LEVEL and 0 <= callback_data.value < len(CHANNEL_LEVEL_CODES):
             await svc.update_channel(
                 session,
                 channel_id,
@@ -373,7 +373,7 @@ async def channel_button(
                 via="telegram",
                 level=CHANNEL_LEVEL_CODES[callback_data.value],
             )
-        elif action == "p":
+        elif action is ChannelAction.PAUSE:
             await svc.update_channel(
                 session,
                 channel_id,
@@ -382,8 +382,8 @@ async def channel_button(
                 via="telegram",
                 active=callback_data.value == 0,
             )
-        elif action != "open":
-            raise ValidationError(f"unknown channel action {action!r}")
+        elif action is not ChannelAction.OPEN:
+            raise ValidationError(f"bad channel button {callback_data.pack()!r}")
         channel = await svc.get_channel(session, channel_id)
     except svc.ManagedByFile:
         note = t("channel.managed_by_file", lang)
@@ -409,7 +409,7 @@ async def channel_button(
         )
         answer_later(after_commit, query, t("channel.gone", lang), show_alert=True)
         return
-    if action == "open":
+    if action is ChannelAction.OPEN:
         await audit(
             session,
             actor=editor.telegram_id,

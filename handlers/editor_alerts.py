@@ -14,7 +14,7 @@ composing again — nothing is sent until "Send". The flow:
 3. "Send" stores the alert through :func:`bot.services.editor_alerts.send_alert` (idempotency key
    ``tg:<chat>:<controls message>``: a double tap sends once), the controls message becomes the
    alert's status message, the preview and status message are remembered for /correct by reply, and
-   after the commit the sender is woken and the :class:`~bot.progress.ProgressTracker` starts editing
+   after the commit the sender is woken and the :class:`~bot.workers.progress.ProgressTracker` starts editing
    the status message live.
 
 /correct and /retract live in :mod:`handlers.editor_corrections`.
@@ -36,7 +36,6 @@ from bot.config import Settings
 from bot.delivery.render import render_alert
 from bot.delivery.sender import Sender
 from bot.i18n import t
-from bot.progress import ProgressTracker
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     DraftProblem,
@@ -49,6 +48,7 @@ from bot.services.editor_alerts import (
 )
 from bot.services.editors import EditorInfo
 from bot.services.subscriptions import TopicInfo
+from bot.workers.progress import ProgressTracker
 from handlers.editor_flow import (
     AlertForm,
     CorrectForm,

@@ -5,7 +5,7 @@ by :func:`bot.services.editor_alerts.find_alert_for_message`) or from a leading 
 ``/retract #42``). ``/correct`` without text asks for it (:class:`~handlers.editor_flow.CorrectForm`).
 The length rule is the corrections service's own (:data:`bot.services.corrections.MAX_CORRECTION`);
 the handler checks it first only to answer with the same precise message a too-long draft gets.
-Progress is shown in a new status message, edited live by the :class:`~bot.progress.ProgressTracker`.
+Progress is shown in a new status message, edited live by the :class:`~bot.workers.progress.ProgressTracker`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from bot.clock import Clock
 from bot.delivery.sender import Sender
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
-from bot.progress import ProgressTracker, TrackedChange
 from bot.services.corrections import MAX_CORRECTION
 from bot.services.editor_alerts import StoredAlert, change_alert, find_alert_for_message, get_alert
 from bot.services.editors import EditorInfo
+from bot.services.progress import TrackedChange
+from bot.workers.progress import ProgressTracker
 from handlers.editor_flow import (
     CorrectForm,
     EditorTurn,

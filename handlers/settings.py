@@ -8,8 +8,9 @@ cannot offer (any IANA time zone, any quiet-hours window)::
     /settings quiet 23:00-07:00    /settings quiet off
     /settings level <topic> urgent|all
 
-Buttons carry :class:`~bot.callbacks.SettingsCb` (an action code and an integer); a code or index the
-handler does not know is answered as a stale button. In groups only admins may change anything.
+Buttons carry :class:`~bot.callbacks.SettingsCb` (a :class:`~bot.callbacks.SettingsAction` and an
+integer); an unknown action (the fallback handler) or an index outside its list is answered as a stale
+button. In groups only admins may change anything.
 
 /stop deletes the chat's data (:func:`bot.services.subscriptions.forget_chat`): the subscriber row,
 its subscriptions, the delivery rows addressed to the chat and its digests.
@@ -23,14 +24,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import SettingsCb
+from bot.callbacks import SettingsAction, SettingsCb
 from bot.clock import Clock
 from bot.config import Settings
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
 from bot.keyboards import (
     QUIET_PRESETS,
-    SETTINGS_ACTIONS,
     TIMEZONE_PRESETS,
     quiet_keyboard,
     settings_keyboard,
@@ -197,10 +197,10 @@ async def settings_button(
 ) -> None:
     message = usable_message(query)
     action, arg = callback_data.action, callback_data.arg
-    valid = action in SETTINGS_ACTIONS and (
-        (action == "tz" and 0 <= arg < len(TIMEZONE_PRESETS))
-        or (action == "q" and -1 <= arg < len(QUIET_PRESETS))
-        or action not in ("tz", "q")
+    valid = (
+        (action is SettingsAction.TIMEZONE and 0 <= arg < len(TIMEZONE_PRESETS))
+        or (action is SettingsAction.QUIET and -1 <= arg < len(QUIET_PRESETS))
+        or action not in (SettingsAction.TIMEZONE, SettingsAction.QUIET)
     )
     if message is None or not valid:
         await query.answer(t("callback.stale", lang), show_alert=True)
@@ -213,23 +213,23 @@ async def settings_button(
     notice: str | None = None
     text: str | None = None
     markup: InlineKeyboardMarkup | None = None
-    if action == "tzm":
+    if action is SettingsAction.TIMEZONE_MENU:
         text, markup = html_text("settings.tz_prompt", lang), timezone_keyboard(lang)
-    elif action == "qm":
+    elif action is SettingsAction.QUIET_MENU:
         current = await subscriptions.chat_settings(session, place.chat_id, place.thread_id)
         text, markup = html_text("settings.quiet_prompt", lang, tz=current.timezone), quiet_keyboard(lang)
     else:
         try:
-            if action == "lang":
+            if action is SettingsAction.LANGUAGE:
                 current = await subscriptions.chat_settings(session, place.chat_id, place.thread_id)
                 lang = "en" if current.language == "ar" else "ar"
                 await subscriptions.set_language(session, chat_id=place.chat_id, language=lang, clock=clock)
                 notice = t("settings.lang_saved", lang)
-            elif action == "tz":
+            elif action is SettingsAction.TIMEZONE:
                 name = TIMEZONE_PRESETS[arg]
                 await subscriptions.set_timezone(session, chat_id=place.chat_id, timezone=name, clock=clock)
                 notice = t("settings.tz_saved", lang, value=name)
-            elif action == "q":
+            elif action is SettingsAction.QUIET:
                 window = None if arg < 0 else QUIET_PRESETS[arg]
                 await subscriptions.set_quiet_hours(
                     session, chat_id=place.chat_id, window=window, clock=clock
@@ -238,7 +238,7 @@ async def settings_button(
                     t("settings.quiet_off", lang) if window is None else "–".join(map(format_minutes, window))
                 )
                 notice = t("settings.quiet_saved", lang, value=label)
-            elif action == "lvl":
+            elif action is SettingsAction.LEVEL:
                 level = await subscriptions.toggle_level(
                     session, chat_id=place.chat_id, topic_id=arg, thread_id=place.thread_id
                 )

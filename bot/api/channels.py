@@ -123,7 +123,7 @@ class ChannelRoutes:
             return denied
         async with server._sessionmaker() as session:
             items = await svc.list_channels(session)
-        body = ChannelList(channels=[ChannelOut.model_validate(i.to_json()) for i in items])
+        body = ChannelList(channels=[ChannelOut.model_validate(item.to_json()) for item in items])
         return web.json_response(body.model_dump(mode="json"))
 
     async def update_channel(self, request: web.Request) -> web.Response:

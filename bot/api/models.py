@@ -3,7 +3,8 @@
 The OpenAPI document (:mod:`bot.api.openapi`) is generated from these very classes, so the schema a
 client reads and the validation the server applies cannot drift apart. Requests forbid unknown
 fields (a typo like ``"topic"`` is an error naming the field, not silently ignored); limits are the
-renderer's (a headline longer than Telegram can show well is refused, not cut).
+ones every front end checks (:mod:`bot.domain`; a correction's is :mod:`bot.services.corrections`'),
+so a headline longer than the push shows whole is refused, not cut.
 
 Every free-text field is cleaned *before* validation by the same function as feed headlines
 (:func:`bot.news.text.clean_text`; an alert body by :func:`~bot.news.text.clean_multiline`, which keeps
@@ -18,9 +19,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from bot.delivery.render import MAX_HEADLINE
+from bot.domain import MAX_BODY, MAX_HEADLINE, MAX_URL
 from bot.news.text import clean_multiline, clean_text
-from bot.services.editor_alerts import MAX_BODY, valid_url
+from bot.services.corrections import MAX_CORRECTION
+from bot.services.editor_alerts import valid_url
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 
@@ -70,7 +72,7 @@ class AlertCreate(_Request):
         default=None, max_length=MAX_BODY, description="Optional text under the headline."
     )
     url: Text | None = Field(
-        default=None, max_length=2000, description="Optional link (http or https) shown under the text."
+        default=None, max_length=MAX_URL, description="Optional link (http or https) shown under the text."
     )
     topics: list[Slug] = Field(
         min_length=1, max_length=20, description="Topic slugs (as in the sources file); at least one."
@@ -106,7 +108,7 @@ class CorrectionCreate(_Request):
         json_schema_extra={"examples": [{"text": "انفجار في ميناء المدينة دون إصابات"}]}
     )
 
-    text: Text = Field(min_length=1, max_length=MAX_HEADLINE, description="The corrected headline text.")
+    text: Text = Field(min_length=1, max_length=MAX_CORRECTION, description="The corrected headline text.")
 
 
 class RetractionCreate(_Request):

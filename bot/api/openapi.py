@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document, generated from the route table and the pydantic models.
 
-One table (:data:`bot.api.server.OPERATIONS` plus the webhook route when it is on) both registers the
+One table (:func:`bot.api.routes.operations`, with the webhook route when it is on) both registers the
 aiohttp routes and describes them here, and every schema comes from
 :meth:`pydantic.BaseModel.model_json_schema` — so the document matches the API by construction (and a
 test walks the app's routes against it anyway). OpenAPI 3.1 uses JSON Schema 2020-12, which is what

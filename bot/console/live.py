@@ -4,8 +4,8 @@ Design and invariants
 ---------------------
 * The numbers are the ones the Telegram status message shows: each round reads
   :func:`bot.services.corrections.delivery_progress` in its own short session and wraps it in
-  :class:`bot.progress.Snapshot` (what counts as done / remaining / finished for each operation);
-  the rate is measured over the last samples like :class:`bot.progress.ProgressTracker` does, and
+  :class:`bot.services.progress.Snapshot` (what counts as done / remaining / finished for each operation);
+  the rate is measured over the last samples like :class:`bot.workers.progress.ProgressTracker` does, and
   the ETA is remaining / rate, worded by the same duration formatter.
 * An event is written only when something changed, plus a comment every :data:`KEEPALIVE` seconds
   so proxies keep the stream open. The stream ends with an ``event: done`` once the operation is
@@ -28,8 +28,8 @@ from aiohttp import web
 from bot.console.auth import SignedIn, load_session
 from bot.exceptions import NotFound
 from bot.i18n import t
-from bot.progress import Snapshot, TrackedChange, _duration, _rate
 from bot.services.corrections import delivery_progress
+from bot.services.progress import Snapshot, TrackedChange, duration_text, measured_rate
 
 if TYPE_CHECKING:
     from bot.console.web import Console
@@ -45,7 +45,7 @@ def snapshot_event(snapshot: Snapshot, lang: str) -> dict[str, Any]:
     done = snapshot.done
     percent = 100 if total <= 0 or snapshot.finished else min(100, int(done * 100 / total))
     rate = snapshot.rate
-    eta = _duration(snapshot.remaining / rate, lang) if rate and not snapshot.finished else None
+    eta = duration_text(snapshot.remaining / rate, lang) if rate and not snapshot.finished else None
     return {
         "operation": snapshot.operation.value,
         "total": total,
@@ -58,7 +58,7 @@ def snapshot_event(snapshot: Snapshot, lang: str) -> dict[str, Any]:
         "rate": t("console.progress.rate_value", lang, rate=f"{rate:.1f}") if rate else None,
         "eta": eta,
         "finished": snapshot.finished,
-        "took": _duration(snapshot.elapsed, lang) if snapshot.finished else None,
+        "took": duration_text(snapshot.elapsed, lang) if snapshot.finished else None,
     }
 
 
@@ -94,7 +94,7 @@ async def progress_stream(
             now = clock.monotonic()
             reading = Snapshot(alert_id, operation, progress, None, now - started)
             samples.append((now, reading.done))
-            reading = Snapshot(alert_id, operation, progress, _rate(samples), now - started)
+            reading = Snapshot(alert_id, operation, progress, measured_rate(samples), now - started)
             event = snapshot_event(reading, lang)
             if event != last:
                 payload = json.dumps(event, ensure_ascii=False)

@@ -36,7 +36,6 @@ from bot.delivery.render import MAX_HEADLINE, render_alert
 from bot.domain import Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
-from bot.progress import TrackedChange
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     Draft,
@@ -53,6 +52,7 @@ from bot.services.editor_alerts import (
     valid_url,
 )
 from bot.services.editors import audit
+from bot.services.progress import TrackedChange
 from bot.services.sources import set_source_enabled, source_statuses
 from bot.services.subscriptions import TopicInfo
 

@@ -65,7 +65,7 @@ from bot.db.models import (
 from bot.delivery import outbox
 from bot.delivery.outbox import DELIVERIES, LIVE_STATUSES, timestamp
 from bot.domain import AlertRequest, AlertState, Urgency
-from bot.exceptions import NotFound, ValidationError
+from bot.exceptions import NotFound, UnknownTopics, ValidationError
 from bot.services.quiet_hours import has_window, local_minute, window_contains
 
 
@@ -94,7 +94,7 @@ async def create_alert(session: AsyncSession, request: AlertRequest, clock: Cloc
         found = {slug: topic_id for topic_id, slug in rows}
         missing = [slug for slug in request.topics if slug not in found]
         if missing:
-            raise ValidationError(f"unknown topics: {', '.join(missing)}")
+            raise UnknownTopics(missing)
         topic_ids = [found[slug] for slug in request.topics]
     now = clock.now()
     alert = Alert(

@@ -1,6 +1,6 @@
 """What the ops chat was last told, per subject — the one owner of ``ops_notices``.
 
-The ops notifier (:mod:`bot.ops`) sends a notice when a source's state (or an alert's bulk failure)
+The ops notifier (:mod:`bot.workers.ops`) sends a notice when a source's state (or an alert's bulk failure)
 differs from what it last notified. That memory is state, not history, so it is kept here, one row per
 subject (``source:<id>``, ``alert:<id>``), and never read back from the audit log (which still gets
 its record of every notice). Invariants: :func:`record_notified` overwrites the subject's row; it is

@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 
-from bot.api.server import operations
+from bot.api.routes import operations
 from tests.editors.harness import Newsroom
 
 

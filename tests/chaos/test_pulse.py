@@ -11,7 +11,7 @@ from sqlalchemy import update
 from bot.clock import FrozenClock
 from bot.config import PulseSettings
 from bot.db.models import Source
-from bot.ops import NO_SOURCES, PULSE_OK, PulseFacts, PulseMonitor, judge_pulse
+from bot.workers.ops import NO_SOURCES, PULSE_OK, PulseFacts, PulseMonitor, judge_pulse
 from tests.delivery.conftest import World
 from tests.pipeline.helpers import import_sources, source_toml
 

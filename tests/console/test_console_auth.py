@@ -33,9 +33,9 @@ from bot.console.chart import deliveries_svg
 from bot.console.live import snapshot_event
 from bot.console.readmodels import HourBucket
 from bot.db.models import ConsoleSession
-from bot.progress import Snapshot, TrackedChange
 from bot.services.corrections import DeliveryProgress
 from bot.services.editors import EditorInfo, add_editor, get_editor, remove_editor, seed_editors
+from bot.services.progress import Snapshot, TrackedChange
 
 ADMIN = 6_500_001
 OTHER = 6_500_002

@@ -255,9 +255,9 @@ async def test_editors_manage_channels_from_telegram_and_the_cms(
         opened = await tg.press(ADMIN, listing.message_id, data=f"ch:open:{wire_row.id}:0")
         await tg.callback(opened.id, wait=5)
         economy = await room.topic_id("economy")
-        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:t:{wire_row.id}:{economy}")
+        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:topic:{wire_row.id}:{economy}")
         await tg.callback(pressed.id, wait=5)
-        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:l:{wire_row.id}:1")
+        pressed = await tg.press(ADMIN, listing.message_id, data=f"ch:level:{wire_row.id}:1")
         await tg.callback(pressed.id, wait=5)
 
         async def toggled() -> bool:
@@ -278,7 +278,7 @@ async def test_editors_manage_channels_from_telegram_and_the_cms(
         await tg.send(ADMIN, "/channels add @aajel_desk")
         answer = (await tg.wait_for_messages(ADMIN, before + 1))[-1]
         assert "Desk" in (answer.text or "") and "I cannot post" in (answer.text or "")
-        assert any(b.get("callback_data", "").startswith("ch:t:") for b in answer.buttons)
+        assert any(b.get("callback_data", "").startswith("ch:topic:") for b in answer.buttons)
 
         # the CMS API: list, change, refuse bad input
         async with room.http.get(room.api + "/api/v1/channels", headers=room.auth()) as response:

@@ -13,10 +13,10 @@ from bot.clock import FrozenClock
 from bot.db.models import Alert, AuditLog, Subscriber, Subscription, Topic
 from bot.domain import Urgency
 from bot.exceptions import NotFound, PermissionDenied, ValidationError
-from bot.progress import Snapshot, TrackedChange, bar, render_progress
 from bot.services import editor_alerts, editors
 from bot.services.corrections import DeliveryProgress, correct_alert
 from bot.services.editor_alerts import Draft, DraftProblem, parse_draft
+from bot.services.progress import Snapshot, TrackedChange, bar, render_progress
 
 CLOCK = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
 

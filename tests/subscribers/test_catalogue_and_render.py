@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.callbacks import ArticleCb, DigestCb, PageCb, SettingsCb, TopicCb
+from bot.callbacks import ArticleCb, DigestCb, PageCb, SettingsAction, SettingsCb, TopicCb
 from bot.commands import COMMANDS, GROUP_COMMANDS
 from bot.delivery.digest_render import (
     MAX_ITEMS,
@@ -73,7 +73,7 @@ def test_commands_have_descriptions_in_both_languages_within_telegram_limits() -
     [
         ArticleCb(article_id=2**62, page=999),
         PageCb(article_id=2**62, page=999),
-        SettingsCb(action="lvl", arg=2**31),
+        SettingsCb(action=SettingsAction.TIMEZONE_MENU, arg=2**31),
         DigestCb(alert_id=2**31, item=19),
         TopicCb(topic_id=2**31),
     ],

@@ -94,26 +94,26 @@ async def _conversation(stack: Stack, lang: str) -> None:
     [panel] = await talk.say("/settings")
     assert panel.text is not None and panel.text.startswith(t("settings.title", lang))
     assert t("settings.quiet", lang, value=t("settings.quiet_off", lang)) in panel.text
-    level_button = next(b for b in panel.buttons if b["callback_data"].startswith("st:lvl:"))
+    level_button = next(b for b in panel.buttons if b["callback_data"].startswith("st:level:"))
     answer = await talk.press(panel, level_button["callback_data"])
     assert answer.text == t("settings.saved", lang) + " " + t("level.all", lang)
     await wait_until(lambda: _text_has(talk, panel.message_id, t("level.all", lang)), what="level shown")
-    answer = await talk.press(await talk.message(panel.message_id), "st:qm:0")
+    answer = await talk.press(await talk.message(panel.message_id), "st:quiet_menu:0")
     await wait_until(
         lambda: _text_has(talk, panel.message_id, t("settings.quiet_prompt", lang, tz="UTC")),
         what="quiet menu",
     )
-    answer = await talk.press(await talk.message(panel.message_id), "st:q:1")
+    answer = await talk.press(await talk.message(panel.message_id), "st:quiet:1")
     start, end = QUIET_PRESETS[1]
     assert answer.text == t("settings.quiet_saved", lang, value=f"{start // 60:02d}:00–{end // 60:02d}:00")
     await wait_until(lambda: _text_has(talk, panel.message_id, "23:00–07:00"), what="quiet hours shown")
-    await talk.press(await talk.message(panel.message_id), "st:tzm:0")
+    await talk.press(await talk.message(panel.message_id), "st:timezone_menu:0")
     await wait_until(lambda: _text_has(talk, panel.message_id, t("settings.tz_prompt", lang)), what="tz menu")
     riyadh = TIMEZONE_PRESETS.index("Asia/Riyadh")
-    answer = await talk.press(await talk.message(panel.message_id), f"st:tz:{riyadh}")
+    answer = await talk.press(await talk.message(panel.message_id), f"st:timezone:{riyadh}")
     assert answer.text == t("settings.tz_saved", lang, value="Asia/Riyadh")
     other = "en" if lang == "ar" else "ar"
-    answer = await talk.press(await talk.message(panel.message_id), "st:lang:0")
+    answer = await talk.press(await talk.message(panel.message_id), "st:language:0")
     assert answer.text == t("settings.lang_saved", other)
     await wait_until(
         lambda: _text_has(talk, panel.message_id, t("settings.title", other)), what="panel re-rendered"
