@@ -92,8 +92,8 @@ def _weight(power: float, zipf: float) -> float:
 # Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
-    "ar": Params(threshold=0.36, containment_weight=0.25, weight_power=2.0, swap_factor=0.3),
-    "en": Params(threshold=0.63, containment_weight=0.25, weight_power=0.5, swap_factor=1.0),
+    "ar": Params(threshold=0.4, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
+    "en": Params(threshold=0.6, containment_weight=0.25, weight_power=1.0, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
@@ -110,6 +110,13 @@ _STOP = frozenset(word_key(t) for w in _STOP_WORDS.split() for t in normalize(w)
 _ARABIC_PREFIXES = ("وبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال", "و", "ب", "ل", "ف")
 _RAW_WORD = re.compile(r"\w+(?:[.,٫٬]\d+)*", re.UNICODE)
 _DUAL_PLURAL = ("ين", "ان", "ون")
+_RARE_SPELLING = 3.5  # Zipf: an English spelling this rare is a variant, not a word of its own
+_SPELLING_SWAPS = frozenset({"sz", "zs", "sc", "cs"})  # defence/defense, recognise/recognize
+# English derivational suffixes (a closed class), after the light stem: resign+ation, protest+er
+_DERIVATIONS = frozenset(
+    "ion ation tion ment er or ist ism al ial ian an ive ity ness ous en ant ance ence e y ly ship ic "
+    "ical ite ary ory ure age dom hood ize ise".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +300,8 @@ def features(headline: str) -> Features:
             if spelled is not None:
                 numbers.add(spelled)
                 previous = spelled
+                key = f"{spelled:g}"  # "three" matches "3" word for word, as it does number for number
+                words.setdefault(key, Word(key, token, 4.0))
                 continue
             previous = None
             key = word_key(token)
@@ -316,6 +325,22 @@ def features(headline: str) -> Features:
 
 
 # ------------------------------------------------------------------------------------------- matching
+
+
+def _variant(a: Word, b: Word) -> bool:
+    """Spelling variants of one word: one edit apart (:func:`_close`). An English pair qualifies only
+    when one spelling is rare (``Qaddafi``/``Gaddafi``, ``cemetary``) or the edit is a British/American
+    s/z/c (``defence``/``defense``): two frequent English words one letter apart are two words
+    (``fear``/``near``, ``call``/``calm``, ``protest``/``protect``). Arabic keys are light stems whose
+    one-letter differences are mostly inflection (``يطلب``/``تطلب``), so they keep the plain rule."""
+    if not _close(a.key, b.key):
+        return False
+    if a.arabic or b.arabic or min(a.zipf, b.zipf) < _RARE_SPELLING:
+        return True
+    if len(a.key) != len(b.key):
+        return False
+    diff = {x + y for x, y in zip(a.key, b.key, strict=True) if x != y}
+    return bool(diff) and diff <= _SPELLING_SWAPS
 
 
 def _close(a: str, b: str) -> bool:
@@ -352,7 +377,7 @@ def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
         if word.key in used_a or not word.loose:
             continue
         for k, other in enumerate(rest_b):
-            if _close(word.key, other.key) or _related(word, other):
+            if _variant(word, other) or _related(word, other):
                 pairs.append((word, other))
                 del rest_b[k]
                 break
@@ -397,7 +422,15 @@ def _related(a: Word, b: Word) -> bool:
         return True
     if not a.arabic and not b.arabic and min(len(a.key), len(b.key)) >= 5:
         short, long_ = (a.key, b.key) if len(a.key) <= len(b.key) else (b.key, a.key)
-        return long_.endswith(short) or (long_.startswith(short[:-1]) and len(long_) - len(short) <= 5)
+        if long_.endswith(short):
+            return True  # a compound: quake / earthquake, strike / airstrike
+        # a derivation: the short stem (its last letter may change) and a derivational suffix
+        # (resign / resignation, investigate / investigation), not any word that starts alike
+        # (press / president, motor / motorcycle)
+        return any(
+            long_.startswith(short[:cut]) and long_[cut:] in _DERIVATIONS
+            for cut in (len(short), len(short) - 1)
+        )
     return False
 
 
