@@ -114,8 +114,43 @@ _RARE_SPELLING = 3.5  # Zipf: an English spelling this rare is a variant, not a 
 _SPELLING_SWAPS = frozenset({"sz", "zs", "sc", "cs"})  # defence/defense, recognise/recognize
 # English derivational suffixes (a closed class), after the light stem: resign+ation, protest+er
 _DERIVATIONS = frozenset(
-    "ion ation tion ment er or ist ism al ial ian an ive ity ness ous en ant ance ence e y ly ship ic "
-    "ical ite ary ory ure age dom hood ize ise".split()
+    [
+        "ion",
+        "ation",
+        "tion",
+        "ment",
+        "er",
+        "or",
+        "ist",
+        "ism",
+        "al",
+        "ial",
+        "ian",
+        "an",
+        "ive",
+        "ity",
+        "ness",
+        "ous",
+        "en",
+        "ant",
+        "ance",
+        "ence",
+        "e",
+        "y",
+        "ly",
+        "ship",
+        "ic",
+        "ical",
+        "ite",
+        "ary",
+        "ory",
+        "ure",
+        "age",
+        "dom",
+        "hood",
+        "ize",
+        "ise",
+    ]
 )
 
 
