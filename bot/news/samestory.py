@@ -7,8 +7,10 @@ decision.
 
 **Score.** Headline words are normalised (:func:`bot.news.arabic.normalize`), stemmed lightly
 (:func:`bot.news.lexicon.word_key`), stop words dropped, and matched exactly or, for words of 4+
-letters, one edit apart (``ترمب``/``ترامب``), or related (a country and its adjective,
-``China``/``Chinese``; an English derivation, ``resigns``/``resignation``). Each word weighs by how
+letters, one edit apart (``ترمب``/``ترامب``; in English only spelling variants: one spelling rare, or a
+British/American s/z/c — ``fear``/``near`` are two words), or related (a country and its adjective,
+``China``/``Chinese``; an English derivation by a derivational suffix, ``resigns``/``resignation``, or
+a compound, ``quake``/``earthquake``). Number words match digits (``three``/``3``). Each word weighs by how
 *informative* it is, from ``wordfreq``'s Zipf frequency for its language (``1 + (8 − zipf)^α``):
 "Venezuela" or "غانتس" count more than "says" or "قال". The score mixes weighted containment (short
 ticker rewordings drop words) and weighted Dice.
@@ -21,6 +23,8 @@ not a contradiction):
   scale, number words, Arabic dual or plural vs singular of one word: ``شرطي``/``شرطيين``);
 * place — both name places (:mod:`bot.news.gazetteer`: countries, big cities, US states), each one
   that agrees with none of the other's (a city agrees with its country);
+* actor — English: each side has an acronym the other lacks (``US``/``NATO``, ``UN``/``US``: the
+  organisation, country or office acting), unless the headline shouts in capitals;
 * direction — opposite changes (rise/fall, يرفع/يخفض, win/lose, collapse/resume …,
   :mod:`bot.news.lexicon`);
 * day — both name a weekday, and no day is shared;
@@ -93,7 +97,7 @@ def _weight(power: float, zipf: float) -> float:
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
     "ar": Params(threshold=0.4, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
-    "en": Params(threshold=0.6, containment_weight=0.25, weight_power=1.0, swap_factor=1.0),
+    "en": Params(threshold=0.59, containment_weight=0.25, weight_power=1.5, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
@@ -176,6 +180,7 @@ class Features:
     negated: bool
     days: frozenset[int] = frozenset()  # weekdays named (1 = Monday)
     arabic: bool = False  # most words are Arabic
+    acronyms: frozenset[str] = frozenset()  # keys of words written as acronyms (NATO, UN, US): actors
 
     @property
     def keys(self) -> frozenset[str]:
@@ -355,8 +360,27 @@ def features(headline: str) -> Features:
             )
     arabic = 2 * sum(w.arabic for w in words.values()) > len(words)
     return Features(
-        tuple(words.values()), frozenset(numbers), mentions(headline), negated, frozenset(days), arabic
+        tuple(words.values()),
+        frozenset(numbers),
+        mentions(headline),
+        negated,
+        frozenset(days),
+        arabic,
+        _acronyms(text, words),
     )
+
+
+_ACRONYM = re.compile(r"(?<![\w.])[A-Z]{2,5}(?![\w.])")
+
+
+def _acronyms(text: str, words: dict[str, Word]) -> frozenset[str]:
+    """Keys of the words written as acronyms (``NATO``, ``UN``, ``US``, ``PM``): in English an acronym
+    names an organisation, a country or an office, i.e. an actor. Not when the headline shouts (mostly
+    capitals), where every word looks like one."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or 2 * sum(c.isupper() for c in letters) > len(letters):
+        return frozenset()
+    return frozenset(k for a in _ACRONYM.findall(text) if (k := word_key(a.lower())) in words)
 
 
 # ------------------------------------------------------------------------------------------- matching
@@ -575,6 +599,10 @@ def _guard(
             for wb in fb.words:
                 if wb.key not in keys_a and OPPOSITE[cls] & directions(wb.key):
                     return f"direction: {wa.surface} vs {wb.surface}"
+    actors_a = [w for w in only_a if w.key in fa.acronyms]
+    actors_b = [w for w in only_b if w.key in fb.acronyms]
+    if actors_a and actors_b:
+        return f"actor: {' '.join(w.surface for w in actors_a)} vs {' '.join(w.surface for w in actors_b)}"
     if fa.days and fb.days and fa.days.isdisjoint(fb.days):
         return "day: different weekdays"
     if fa.negated != fb.negated:
