@@ -23,7 +23,9 @@ are fixed by the seed), so this fold is untouched by both the grid search and th
 
 Columns: pairs, new P/R/F1 (held-out), old P/R/F1 (held-out), pairs/s for each (cold: headline
 caches cleared, so each pair pays both headlines' feature extraction). The ``decide()`` row times the
-pipeline's own call: each of 400 new headlines decided against an index of the other stories.
+pipeline's own call: each of 400 new headlines decided against an index of the other stories. Rates are
+per second of this process's CPU time (the code is single-threaded), so other work on the machine does
+not move them.
 
 Run from the project root: ``.venv/bin/python -m bench.pairs [--folds K]``.
 """
@@ -183,10 +185,10 @@ def cross_validate(
 
 def throughput(fn: Callable[[str, str], object], pairs: Sequence[Pair], clear: Callable[[], None]) -> float:
     clear()
-    start = time.perf_counter()
+    start = time.process_time()
     for p in pairs:
         fn(p.a, p.b)
-    return len(pairs) / (time.perf_counter() - start)
+    return len(pairs) / (time.process_time() - start)
 
 
 def _clear_new() -> None:
@@ -214,11 +216,11 @@ def decide_rate(pairs: Sequence[Pair], items: int = 400) -> tuple[float, int]:
     for story in known:  # the window's own features are cached in the running poller
         features(story.headline)
     _clear_new_items = [heads[i] for i in sorted(new)]
-    start = time.perf_counter()
+    start = time.process_time()
     for n, headline in enumerate(_clear_new_items):
         cand = DedupCandidate("src-new", f"g{n}", canonical_url(None), title_key(headline), headline)
         decide(cand, index, now=now, window=timedelta(hours=24))
-    return len(_clear_new_items) / (time.perf_counter() - start), len(known)
+    return len(_clear_new_items) / (time.process_time() - start), len(known)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

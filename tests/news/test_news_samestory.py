@@ -30,6 +30,7 @@ DIFFERENT = [
     # direction, negation, days
     ("الريال يفوز على برشلونة في الكلاسيكو", "الريال يخسر أمام برشلونة في الكلاسيكو", "direction"),
     ("ارتفاع أسعار النفط بعد قرار أوبك", "انخفاض أسعار النفط بعد قرار أوبك", "direction"),
+    ("المركزي التركي يرفع سعر الفائدة إلى 50%", "المركزي التركي يثبت سعر الفائدة عند 50%", "direction"),
     (
         "Court acquits protesters of terrorism charges",
         "Court convicts protesters of terrorism charges",
@@ -214,3 +215,9 @@ def test_different_acronym_actors_are_different_stories() -> None:
     # one side naming an actor the other omits is no contradiction; a shouted headline has no acronyms
     assert compare("NATO troops killed in Afghanistan", "Troops killed in Afghanistan").guard is None
     assert compare("US TROOPS KILLED IN AFGHANISTAN", "NATO troops killed in Afghanistan").guard is None
+
+
+def test_words_of_one_direction_class_match_as_synonyms() -> None:
+    c = compare("صندوق النقد يوافق على قرض جديد لمصر", "صندوق النقد الدولي يقر قرضا جديدا لمصر")
+    assert c.same and "يوافق~يقر" in c.matched, c.reason
+    assert "frees~releases" in compare("Israel frees prisoners", "Israel releases prisoners").matched
