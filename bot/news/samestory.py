@@ -96,7 +96,7 @@ def _weight(power: float, zipf: float) -> float:
 # Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
-    "ar": Params(threshold=0.4, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
+    "ar": Params(threshold=0.42, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
     "en": Params(threshold=0.59, containment_weight=0.25, weight_power=1.5, swap_factor=1.0),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
@@ -392,6 +392,9 @@ def _variant(a: Word, b: Word) -> bool:
     s/z/c (``defence``/``defense``): two frequent English words one letter apart are two words
     (``fear``/``near``, ``call``/``calm``, ``protest``/``protect``). Arabic keys are light stems whose
     one-letter differences are mostly inflection (``يطلب``/``تطلب``), so they keep the plain rule."""
+    short, long_ = sorted((a.key, b.key), key=len)
+    if a.arabic and b.arabic and len(short) >= 3 and long_ == short + "ا":
+        return True  # the indefinite accusative's alef (قرض / قرضا), even on a three-letter stem
     if not _close(a.key, b.key):
         return False
     if a.arabic or b.arabic or min(a.zipf, b.zipf) < _RARE_SPELLING:
