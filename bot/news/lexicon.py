@@ -180,6 +180,7 @@ _DIRECTIONS: dict[str, str] = {
     "down": "fall fell fallen cut lower drop decline slump plunge slide slid sink decrease reduce "
     "tumble "
     "انخفاض انخفض ينخفض تنخفض خفض يخفض تخفض تراجع يتراجع تتراجع هبوط هبط يهبط تهبط تقليص يقلص تقلص",
+    "hold": "unchanged steady تثبيت ثبت يثبت تثبت ابقاء ابقي يبقي تبقي",
     "win": "win won beat victory فوز فاز يفوز تفوز",
     "lose": "lose lost loss defeat خساره خسر يخسر تخسر هزيمه",
     "stop": "collapse stall suspend halt انهيار انهار انهارت تنهار ينهار تعليق علق يعلق تعلق "
@@ -204,6 +205,8 @@ _DIRECTIONS: dict[str, str] = {
 OPPOSITE: dict[str, frozenset[str]] = {}
 for _a, _b in (
     ("up", "down"),
+    ("hold", "up"),
+    ("hold", "down"),
     ("win", "lose"),
     ("stop", "resume"),
     ("approve", "reject"),

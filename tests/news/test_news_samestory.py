@@ -30,6 +30,7 @@ DIFFERENT = [
     # direction, negation, days
     ("الريال يفوز على برشلونة في الكلاسيكو", "الريال يخسر أمام برشلونة في الكلاسيكو", "direction"),
     ("ارتفاع أسعار النفط بعد قرار أوبك", "انخفاض أسعار النفط بعد قرار أوبك", "direction"),
+    ("المركزي التركي يرفع سعر الفائدة إلى 50%", "المركزي التركي يثبت سعر الفائدة عند 50%", "direction"),
     (
         "Court acquits protesters of terrorism charges",
         "Court convicts protesters of terrorism charges",
@@ -189,3 +190,34 @@ def test_wire_revision_tags_are_not_part_of_the_story() -> None:
     )
     assert result.guard is None and result.same, result.reason
     assert features("UPDATE 3-Quake kills 5 in Japan").numbers == {5.0}
+
+
+def test_two_frequent_english_words_one_letter_apart_are_two_words() -> None:
+    # fear/near, call/calm: real words, not spellings of one word; Qaeda/Qaida and defence/defense are
+    c = compare("UK confirms fears over chemical weapons", "End near for chemical weapons")
+    assert "fears~near" not in c.matched
+    assert "qaida~qaeda" in compare("Al Qaida leader killed", "Al Qaeda leader killed").matched
+    assert "defence~defense" in compare("Defence budget cut", "Defense budget cut").matched
+    # a derivation needs a derivational suffix: press is no form of president
+    assert "resignation~resign" in compare("PM resignation expected", "PM to resign").matched
+    assert "president~press" not in compare("President speaks on budget", "Press speaks on budget").matched
+
+
+def test_number_words_match_digits_word_for_word() -> None:
+    c = compare("Egypt imposes emergency in 3 cities", "Egypt declares emergency in three cities")
+    assert c.guard is None
+    assert "3~three" in c.matched or "3" in c.matched
+
+
+def test_different_acronym_actors_are_different_stories() -> None:
+    c = compare("Six US troops killed in Afghan bomb attack", "6 NATO troops killed in Afghanistan")
+    assert not c.same and c.guard == "actor: us vs nato"
+    # one side naming an actor the other omits is no contradiction; a shouted headline has no acronyms
+    assert compare("NATO troops killed in Afghanistan", "Troops killed in Afghanistan").guard is None
+    assert compare("US TROOPS KILLED IN AFGHANISTAN", "NATO troops killed in Afghanistan").guard is None
+
+
+def test_words_of_one_direction_class_match_as_synonyms() -> None:
+    c = compare("صندوق النقد يوافق على قرض جديد لمصر", "صندوق النقد الدولي يقر قرضا جديدا لمصر")
+    assert c.same and "يوافق~يقر" in c.matched, c.reason
+    assert "frees~releases" in compare("Israel frees prisoners", "Israel releases prisoners").matched
