@@ -13,65 +13,17 @@ cut to 0.5 s for the test, so writers really fail instead of waiting).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
-from bot.db import session as db_session
 from bot.middlewares import UnavailableMiddleware
-from tests.chaos.outage import SqliteLock, TcpProxy, proxied
+from tests.chaos.outage import Outage, outage_for
 from tests.editors.harness import Newsroom, running_newsroom, wait_until
 
 RECOVERY_SECONDS = 5.0
 """Issue 9: everything resumes within 5 s after the database returns."""
-
-
-class Outage(Protocol):
-    def down(self) -> None: ...
-    async def ready(self) -> None: ...
-    def up(self) -> None: ...
-
-
-class _SqliteOutage:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._lock: SqliteLock | None = None
-
-    def down(self) -> None:
-        from sqlalchemy.engine import make_url
-
-        self._lock = SqliteLock(Path(make_url(self.url).database or ""))
-        self._lock.start()
-
-    async def ready(self) -> None:
-        if self._lock is not None:
-            await self._lock.taken()
-
-    def up(self) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
-
-@contextlib.asynccontextmanager
-async def outage_for(
-    db_backend: str, url: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Outage, str]]:
-    if db_backend == "sqlite":
-        monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_MS", 500)
-        sqlite = _SqliteOutage(url)
-        try:
-            yield sqlite, url
-        finally:
-            sqlite.up()
-        return
-    proxy: TcpProxy
-    async with proxied(url) as (proxy, proxied_url):
-        yield proxy, proxied_url
 
 
 async def _post_alert(room: Newsroom, key: str, headline: str) -> tuple[int, dict[str, str]]:
