@@ -16,6 +16,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from bot.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +46,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-async def test_a_task_that_cannot_come_back_ends_aajel_run_with_a_non_zero_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)  # an already migrated file: quicker start
+async def test_a_task_that_cannot_come_back_ends_aajel_run_with_a_non_zero_exit(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
     async with EmulatorServer() as server:
         base = {
             k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE", "API__", "SOURCES"))
@@ -54,7 +59,7 @@ async def test_a_task_that_cannot_come_back_ends_aajel_run_with_a_non_zero_exit(
             "PYTHONPATH": str(ROOT),
             "BOT_TOKEN": server.token,
             "TELEGRAM_API_URL": server.url,
-            "DATABASE_URL": "sqlite+aiosqlite:///./aajel.db",
+            "DATABASE_URL": migrated_db_url,
             "API__PORT": "0",
         }
         process = await asyncio.create_subprocess_exec(
