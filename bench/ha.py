@@ -461,9 +461,11 @@ def _measure(
     takeovers = [
         _takeover([t for t in times if t < bound], kill) for kill, bound in zip(kills, bounds, strict=True)
     ]
-    peak = max(
-        (bisect.bisect_right(times, t) - bisect.bisect_right(times, t - 1.0) for t in times), default=0
+    peak, peak_at = max(
+        ((bisect.bisect_right(times, t) - bisect.bisect_right(times, t - 1.0), t) for t in times),
+        default=(0, 0.0),
     )
+    refused = sorted(_accepted_at(c) for c in sends if c.status == 429)
     rate_ratio = peak / args.rate
     due = (end - start) / args.interval * args.sources
     made = sum(1 for _, t in hits if start <= t < end)
@@ -483,10 +485,21 @@ def _measure(
         ("broadcast", f"{args.subscribers:,} subscribers, leader SIGKILLed at 40 %", f"lost {lost}, duplicated {duplicated} (bound {bound} per kill)"),
         ("takeover", "SIGKILL → next message accepted", " / ".join(f"{t:.2f} s" for t in takeovers) + " (goal ≤ 10 s)"),
         ("rate", f"peak msgs in any 1 s ÷ limit {args.rate:g}/s", f"{peak} ÷ {args.rate:g} = {rate_ratio:.2f} (goal ≤ 1.0)"),
+        ("rate", "where the peak 1 s window ends", _where(peak_at, kills, start)),
         ("429s · 409s", "emulator refusals (by scope) · getUpdates conflicts", f"{limits['limited']} {limits.get('by_scope') or ''} · {conflicts}"),
+        ("429s", "when (relative to the nearest kill)", ", ".join(_where(t, kills, start) for t in refused) or "–"),
         ("polling", f"window {end - start:.0f} s, interval {args.interval:g} s, 2 kills", f"{made:,} polls ÷ {due:,.0f} due = {state['polls_per_due']:.3f} (goal 0.95–1.05)"),
         ("polling", "polls per source in the window (min–max)", f"{min(per_feed.values(), default=0)}–{max(per_feed.values(), default=0)}"),
     ]  # fmt: skip
+
+
+def _where(t: float, kills: list[float], start: float) -> str:
+    """``t`` relative to the latest kill before it (``kill 1 + 1.83 s``), or to the window's start."""
+    before = [(i, k) for i, k in enumerate(kills, 1) if k <= t]
+    if not before:
+        return f"start + {t - start:.2f} s"
+    i, k = before[-1]
+    return f"kill {i} + {t - k:.2f} s"
 
 
 _LAST: dict[str, Any] = {}

@@ -88,6 +88,8 @@ class UnavailableMiddleware(BaseMiddleware):
         self._every = every
         self._replied: dict[int, float] = {}
         self._outage = False
+        self.refused = 0
+        """Updates that failed on the database so far (replied to or not) — for /metrics-style checks."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
@@ -95,6 +97,7 @@ class UnavailableMiddleware(BaseMiddleware):
         except Exception as e:
             if not is_database_unavailable(e):
                 raise
+            self.refused += 1
             if not self._outage:
                 log.error("database unavailable while handling an update: %s", e, exc_info=e)
                 self._outage = True

@@ -24,9 +24,30 @@ Design
   memory; it drains ~3,000 msg/s on one core (``bench/fanout`` (b)), a hundred times Telegram's free rate
   and three times the paid-broadcast rate, so a single sender is never the bottleneck. The outbox's row
   leases make a takeover exactly-once apart from the documented in-flight bound.
-* **Leadership lost while alive** (the lock connection broke: database restart, network partition):
-  checked every :data:`CHECK_SECONDS`; the leader resigns — its duties stop — and campaigns again. The
-  outbox leases and the sender's own liveness lock keep deliveries exactly-once in between.
+* **The lock connection broke: outage or lost lock?** Checked every :data:`CHECK_SECONDS` (a closed
+  socket is noticed at once). The leader then opens a fresh connection (:meth:`Leadership._reachable`,
+  at most :data:`PROBE_TIMEOUT_SECONDS`):
+
+  - *the database answers* — only our session ended (``pg_terminate_backend`` by an operator, an idle
+    timeout, a proxy dropping one connection): the lock is someone else's to take, so the leader
+    **resigns** — its duties stop — and campaigns again like any standby;
+  - *the database cannot be reached at all* (connection refused, reset, timed out) — the leader is
+    **sticky**: it keeps its role and its duties, so long polling goes on and users hear "temporarily
+    unavailable" (issue 9) instead of nothing. Nobody can take the lock meanwhile: it lives in the same
+    unreachable database. Every :data:`STICKY_PROBE_SECONDS` it tries to reach the database and take
+    the lock again; once reachable it either holds the lock again (same term, nothing restarts) or —
+    another instance was faster — **resigns at once**.
+
+  *Overlap bound.* After a full outage, at most one instance holds the lock and a new holder waits
+  :data:`TAKEOVER_GRACE_SECONDS` (1 s) before acting, while the sticky leader gives up within one probe
+  (≤ 0.1 s + one connect) of the database's return: no duty overlaps, at worst one ``getUpdates``
+  still open at Telegram answers 409 once. A *partition* that cuts only the leader off the database
+  while a standby still reaches it makes two leaders until it heals: the standby leads for real, the
+  sticky one keeps long polling (409 Conflicts; updates it receives are answered "temporarily
+  unavailable") but can do nothing that needs the database — it sends nothing (claims, leases and the
+  sender's liveness lock are in the database), runs no digest, ops check or progress panel to
+  completion — and it resigns within one probe of reaching the database again. :attr:`holds_lock`
+  tells work that must never run twice whether the lock is really held right now.
 * **Membership**: each instance also holds a *shared* advisory lock ``(MEMBER_NS, key)``; the count of
   holders in ``pg_locks`` is the number of live instances (used to leave the webhook set while another
   instance still serves it, and reported in the logs).
@@ -53,7 +74,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.db.session import is_sqlite_memory
+from bot.db.session import is_database_unavailable, is_sqlite_memory
 from bot.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
@@ -68,6 +89,13 @@ CAMPAIGN_SECONDS = 0.25
 CHECK_SECONDS = 0.5
 """How often the leader checks that its lock connection is still up (a closed socket is noticed at
 once through the driver's termination callback; this catches a connection that hangs)."""
+
+STICKY_PROBE_SECONDS = 0.1
+"""While the database is unreachable, how often a sticky leader tries to reach it and re-take the lock —
+more often than a standby campaigns, so the leader usually wins its lock back when the database returns."""
+
+PROBE_TIMEOUT_SECONDS = 1.0
+"""How long one attempt to reach the database may take before it counts as "unreachable"."""
 
 TAKEOVER_GRACE_SECONDS = 1.0
 """A new leader waits this long after taking the lock before it starts its duties. The lock can be
@@ -107,17 +135,28 @@ class Leadership:
         self._postgres = engine.url.get_backend_name() == "postgresql"
         self._conn: AsyncConnection | None = None
         self._member: AsyncConnection | None = None
+        self._member_lost = asyncio.Event()
         self._keys: tuple[int, int] | None = None
         self._lost = asyncio.Event()
+        self._unreachable = False  # a standby's campaign failing on the database: logged once per outage
         self.is_leader = False
+        self.sticky = False
+        """Leading without the lock while the database cannot be reached (see the module docstring)."""
         self.elected = asyncio.Event()
         self.decided = asyncio.Event()
         """Set after the first campaign: this instance leads (its duties have started) or stands by."""
         self.terms = 0
+        self.campaigns = 0
+        """Attempts to take the lock as a standby (tests wait on it instead of sleeping)."""
 
     @property
     def postgres(self) -> bool:
         return self._postgres
+
+    @property
+    def holds_lock(self) -> bool:
+        """Leading with the lock really held (always, on SQLite) — not riding out an outage sticky."""
+        return self.is_leader and not self.sticky
 
     async def _key_pair(self, conn: AsyncConnection) -> tuple[int, int]:
         if self._keys is None:
@@ -126,30 +165,46 @@ class Leadership:
         return self._keys
 
     async def join(self) -> None:
-        """Become a member (shared lock); PostgreSQL only, a no-op elsewhere."""
-        if not self._postgres or self._member is not None:
+        """Become a member (shared lock); PostgreSQL only, a no-op elsewhere. Joins again after an
+        outage ended the member session."""
+        if not self._postgres or (self._member is not None and not self._member_lost.is_set()):
             return
+        old, self._member = self._member, None
+        if old is not None:
+            await _discard(old)
         conn = await self._engine.connect()
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        _, member = await self._key_pair(conn)
-        await conn.execute(
-            text("SELECT pg_advisory_lock_shared(:ns, :key)"), {"ns": MEMBER_NS, "key": member}
-        )
+        try:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            _, member = await self._key_pair(conn)
+            await conn.execute(
+                text("SELECT pg_advisory_lock_shared(:ns, :key)"), {"ns": MEMBER_NS, "key": member}
+            )
+        except BaseException:
+            await _discard(conn)
+            raise
+        self._member_lost.clear()
         self._member = conn
+        await _on_close(conn, self._member_lost)
 
     async def members(self) -> int:
         """How many instances of this bot are alive on this database (1 on SQLite)."""
         if not self._postgres or self._member is None:
             return 1
+        await self.join()
+        assert self._member is not None
         _, member = await self._key_pair(self._member)
-        count = await self._member.scalar(
-            text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = CAST(:ns AS oid) AND objid = CAST(:key AS oid) AND objsubid = 2"
-                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ),
-            {"ns": MEMBER_NS, "key": member & 0xFFFFFFFF},
-        )
+        try:
+            count = await self._member.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND classid = CAST(:ns AS oid) AND objid = CAST(:key AS oid) AND objsubid = 2"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"ns": MEMBER_NS, "key": member & 0xFFFFFFFF},
+            )
+        except Exception:
+            self._member_lost.set()  # join again next time
+            raise
         return int(count or 0)
 
     async def _try_lock(self) -> bool:
@@ -170,9 +225,7 @@ class Leadership:
             return False
         self._conn = conn
         self._lost.clear()
-        with contextlib.suppress(Exception):  # asyncpg: told the moment the socket closes
-            raw = await conn.get_raw_connection()
-            raw.driver_connection.add_termination_listener(lambda _conn: self._lost.set())  # type: ignore[union-attr]
+        await _on_close(conn, self._lost)
         return True
 
     async def _holding(self) -> bool:
@@ -183,6 +236,62 @@ class Leadership:
         except Exception:
             return False
         return True
+
+    async def _reachable(self) -> bool:
+        """Does the database answer a fresh connection (within :data:`PROBE_TIMEOUT_SECONDS`)?
+
+        Only "cannot reach it at all" (:func:`~bot.db.session.is_database_unavailable`: refused, reset,
+        timed out) is ``False``; any other failure means a server that answers, so ``True``."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                async with self._engine.connect() as conn:
+                    await conn.scalar(text("SELECT 1"))
+        except Exception as e:
+            return not is_database_unavailable(e)
+        return True
+
+    async def _retake(self, stop: asyncio.Event) -> bool:
+        """Sticky: lead on while the database is unreachable; ``True`` once the lock is ours again,
+        ``False`` if the database answers and another instance holds it (or on ``stop``)."""
+        while not stop.is_set():
+            await _wait_first(STICKY_PROBE_SECONDS, stop)
+            if stop.is_set():
+                break
+            try:
+                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                    return await self._try_lock()
+            except Exception as e:
+                if not is_database_unavailable(e):
+                    log.error("%s: leader lock not re-taken: %s", self.name, e)
+                    return False
+        return False
+
+    async def _stick(self, stop: asyncio.Event) -> bool:
+        """The lock connection broke and the database cannot be reached: keep leading until it can."""
+        log.error(
+            "%s: database unreachable: keeping the leader's role until it returns (nobody can take the "
+            "lock meanwhile); users are told the bot is temporarily unavailable",
+            self.name,
+        )
+        dead, self._conn = self._conn, None
+        if dead is not None:
+            await _discard(dead)
+        self.sticky = True
+        try:
+            kept = await self._retake(stop)
+        finally:
+            self.sticky = False
+        if kept:
+            log.warning(
+                "%s: database reachable again; leader lock re-taken (term %d goes on)", self.name, self.terms
+            )
+            with contextlib.suppress(Exception):
+                await self.join()
+        elif not stop.is_set():
+            log.error(
+                "%s: database reachable again but another instance holds the lock; resigning", self.name
+            )
+        return kept
 
     async def _unlock(self) -> None:
         conn, self._conn = self._conn, None
@@ -200,15 +309,23 @@ class Leadership:
 
     async def run(self, stop: asyncio.Event, lead: Lead) -> None:
         """Until ``stop``: stand by, lead while holding the lock, resign if it is lost, stand by again."""
-        if self._postgres:
-            await self.join()
         while not stop.is_set():
             if self._postgres:
+                self.campaigns += 1
                 try:
+                    await self.join()
                     got = await self._try_lock()
                 except Exception as e:  # the database is away: keep standing by, try again
-                    log.warning("%s: leader lock not reachable: %s", self.name, e)
+                    if not self._unreachable:
+                        log.warning(
+                            "%s: leader lock not reachable (standing by until it is): %s", self.name, e
+                        )
+                        self._unreachable = True
                     got = False
+                else:
+                    if self._unreachable:
+                        log.warning("%s: leader lock reachable again", self.name)
+                        self._unreachable = False
                 if not got:
                     self.decided.set()
                     with contextlib.suppress(TimeoutError):
@@ -234,8 +351,12 @@ class Leadership:
         try:
             while not stop.is_set() and not duties.done():
                 await _wait_first(CHECK_SECONDS, stop, self._lost)
-                if self._postgres and not stop.is_set() and not await self._holding():
-                    log.error("%s: lost the leader lock (database connection); resigning", self.name)
+                if not self._postgres or stop.is_set() or await self._holding():
+                    continue
+                if await self._reachable():
+                    log.error("%s: lost the leader lock while the database answers; resigning", self.name)
+                    break
+                if not await self._stick(stop):
                     break
         finally:
             resign.set()
@@ -267,6 +388,13 @@ async def _wait_first(seconds: float, *events: asyncio.Event) -> None:
     finally:
         for wait in waits:
             wait.cancel()
+
+
+async def _on_close(conn: AsyncConnection, lost: asyncio.Event) -> None:
+    """asyncpg: set ``lost`` the moment the connection's socket closes (best effort)."""
+    with contextlib.suppress(Exception):
+        raw = await conn.get_raw_connection()
+        raw.driver_connection.add_termination_listener(lambda _conn: lost.set())  # type: ignore[union-attr]
 
 
 async def _discard(conn: AsyncConnection) -> None:

@@ -21,6 +21,19 @@
   decision is made only against what was actually let go. Spacing rather than bursts also keeps us
   under Telegram's flood detector.
 
+  *Even spacing at the capped rate*: the spacing interval is ``1 / (rate × (1 − WINDOW_HEADROOM))``,
+  not ``1 / rate``. Spaced at the full rate, a sender fills its window cap in 0.98 s and then waits;
+  during those 0.98 s Telegram's flood bucket (refilled at exactly the limit) gets no net refill, so
+  every late-then-compressed message is a deficit that only the 20 ms gap can repay — the 429s
+  ``bench/ha`` saw. Spaced at the capped rate, every message leaves the bucket 2 % fuller, so jitter is
+  repaid continuously; the long-run rate is the same (the window cap set it already).
+
+  *A sender that just became active* (a new leader, :meth:`Pacer.assume_full`) does not know what its
+  predecessor let go in the last second. It starts as if the predecessor had filled the whole window
+  at the moment it was last possibly sending — for a leader, when the lock was won, since the old
+  leader stopped before its lock was free. With the takeover grace (``bot.coord.leader``, one window)
+  that costs nothing; if a predecessor may have sent later than that, the window holds exactly.
+
   After a 429 the whole pace is pushed back (:meth:`Pacer.pause`, by at most
   ``DELIVERY__FLOOD_PAUSE_MAX_SECONDS`` — the chat that got the 429 waits its full ``retry_after`` in
   :class:`ChatLimits`) and slowed for a while (:meth:`Pacer.slow_down`), recovering 5% per send.
@@ -64,11 +77,12 @@ class Pacer:
     def __init__(self, rate: float, clock: Clock) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
-        self._base_interval = 1.0 / rate
+        self._cap = max(1, math.floor(rate * self.WINDOW_SECONDS * (1 - self.WINDOW_HEADROOM) + 1e-9))
+        # spaced at the capped rate (module docstring): Telegram's bucket refills a little on every send
+        self._base_interval = max(1.0 / rate, self.WINDOW_SECONDS / self._cap)
         self._interval = self._base_interval
         self._clock = clock
         self._next = -math.inf  # earliest moment the spacing rule lets the next message go
-        self._cap = max(1, math.floor(rate * self.WINDOW_SECONDS * (1 - self.WINDOW_HEADROOM) + 1e-9))
         self._granted: deque[float] = deque()  # when each of the last ≤ cap messages was let go
 
     @property
@@ -124,6 +138,17 @@ class Pacer:
             if wait == 0:
                 return
             await asyncio.sleep(wait)
+
+    def assume_full(self, since: float | None = None) -> None:
+        """Take over from another sender: act as if it let a full window go at ``since`` (monotonic;
+        default now) — nothing goes before ``since + WINDOW_SECONDS``, then the even pace resumes.
+
+        Exact whatever the predecessor did before ``since``: in any window, its messages (at most the
+        cap, its own pacer saw to that) and ours never overlap. Free when ``since`` is a window or more
+        in the past by the first send (a leader's takeover grace)."""
+        at = self._clock.monotonic() if since is None else since
+        self._granted = deque([at] * self._cap)
+        self._next = max(self._next, at)
 
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, self._clock.monotonic() + seconds)

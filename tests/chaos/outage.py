@@ -17,8 +17,12 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
+import pytest
 from sqlalchemy.engine import make_url
+
+from bot.db import session as db_session
 
 
 class TcpProxy:
@@ -155,3 +159,45 @@ class SqliteLock:
     def release(self) -> None:
         self._release.set()
         self._thread.join(10)
+
+
+class Outage(Protocol):
+    def down(self) -> None: ...
+    async def ready(self) -> None: ...
+    def up(self) -> None: ...
+
+
+class _SqliteOutage:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock: SqliteLock | None = None
+
+    def down(self) -> None:
+        self._lock = SqliteLock(Path(make_url(self.url).database or ""))
+        self._lock.start()
+
+    async def ready(self) -> None:
+        if self._lock is not None:
+            await self._lock.taken()
+
+    def up(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+@contextlib.asynccontextmanager
+async def outage_for(
+    db_backend: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Outage, str]]:
+    if db_backend == "sqlite":
+        monkeypatch.setattr(db_session, "SQLITE_BUSY_TIMEOUT_MS", 500)
+        sqlite = _SqliteOutage(url)
+        try:
+            yield sqlite, url
+        finally:
+            sqlite.up()
+        return
+    proxy: TcpProxy
+    async with proxied(url) as (proxy, proxied_url):
+        yield proxy, proxied_url

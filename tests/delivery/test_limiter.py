@@ -129,8 +129,9 @@ def test_a_waiter_must_ask_again() -> None:
     pacer = Pacer(10, clock)
     assert pacer.try_acquire() == 0
     first, second = pacer.try_acquire(), pacer.try_acquire()
-    assert first == second == pytest.approx(0.1)
-    clock.advance(0.1)
+    spacing = 1 / pacer.window_cap  # even spacing at the capped rate (9/s here)
+    assert first == second == pytest.approx(spacing)
+    clock.advance(spacing)
     assert pacer.try_acquire() == 0
     assert pacer.try_acquire() > 0
 

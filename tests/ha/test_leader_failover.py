@@ -5,7 +5,11 @@ that is SIGKILLed. The tests assert what an operator would notice: never two lea
 ``getUpdates`` pollers are 409 Conflicts, two senders break Telegram's per-bot limit), a standby takes
 over after a clean stop and after a SIGKILL (within the 10 s the deployment promises — the bound is a
 timeout here, the measured takeover is reported by ``bench/ha``), and a leader that loses its lock
-connection stops leading. No test sleeps to pass: every wait is for an event, with a generous timeout.
+connection while the database answers stops leading. A database *outage* is different: the leader is
+sticky (it keeps its role, so users still hear "temporarily unavailable"), nobody else can lead
+meanwhile, and when the database returns the leader re-takes its lock or resigns at once. Outages are
+made by a loopback TCP proxy in front of the shared server (:mod:`tests.chaos.outage`). No test sleeps
+to pass: every wait is for an event, with a generous timeout.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy import text
 from bot.coord.leader import LEADER_NS, Leadership, lock_key, single_instance_guard
 from bot.db.session import create_engine
 from bot.exceptions import ConfigError
+from tests.chaos.outage import proxied
 
 ROOT = Path(__file__).resolve().parents[2]
 postgres_only = pytest.mark.parametrize("db_backend", ["postgres"], indirect=True)
@@ -202,3 +207,78 @@ def test_a_second_aajel_process_on_one_sqlite_file_refuses(migrated_db_url: str,
     assert out.returncode != 0
     refusal = [line for line in out.stderr.splitlines() if "another Aajel instance" in line]
     assert len(refusal) == 1, out.stderr[-2000:]
+
+
+async def _campaigns(instance: Instance, more: int) -> None:
+    """Wait until ``instance`` tried the lock ``more`` more times (a standby's attempts, not a sleep)."""
+    target = instance.leadership.campaigns + more
+    await _until(lambda: instance.leadership.campaigns >= target, f"{more} campaigns")
+
+
+@postgres_only
+async def test_a_database_outage_keeps_the_leader_and_it_leads_on_when_the_database_returns(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    """Every instance is cut off (the server is away): the leader stays sticky, a standby cannot take
+    over meanwhile, and afterwards exactly one leads — never two at once."""
+    async with proxied(migrated_db_url) as (proxy, url):
+        a = Instance(url, "a", duties)
+        await _until(lambda: duties.leading == {"a"}, "a to lead")
+        b = Instance(url, "b", duties)
+        await _until(lambda: b.leadership.decided.is_set(), "b standing by")
+        proxy.down()
+        await _until(lambda: a.leadership.sticky, "a to notice the outage and stay leader")
+        assert a.leadership.is_leader and not a.leadership.holds_lock
+        await _campaigns(b, 4)  # b tries the lock during the outage, and cannot have it
+        assert duties.leading == {"a"} and duties.terms == ["a"] and not b.leadership.is_leader
+        proxy.up()
+        await _until(lambda: not a.leadership.sticky, "a to reach the database again")
+        await _until(
+            lambda: len(duties.leading) == 1 and (a.leadership.holds_lock or b.leadership.holds_lock),
+            "one leader holding the lock",
+        )
+        assert duties.overlaps == 0
+        if duties.terms == ["a"]:  # a won its lock back: the same term went on, nothing restarted
+            assert a.leadership.terms == 1 and not b.leadership.is_leader
+        else:  # b took the lock first: a resigned before b's grace ran out
+            assert duties.terms == ["a", "b"] and not a.leadership.is_leader
+        await a.shutdown()
+        await b.shutdown()
+
+
+@postgres_only
+async def test_the_only_instance_rides_out_an_outage_in_the_same_term(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    async with proxied(migrated_db_url) as (proxy, url):
+        a = Instance(url, "a", duties)
+        await _until(lambda: a.leadership.holds_lock, "a to lead")
+        proxy.down()
+        await _until(lambda: a.leadership.sticky, "a sticky")
+        proxy.up()
+        await _until(lambda: a.leadership.holds_lock, "a to hold the lock again")
+        assert duties.terms == ["a"] and a.leadership.terms == 1 and duties.leading == {"a"}
+        assert await a.leadership.members() == 1  # joined again: the outage ended the member session
+        await a.shutdown()
+
+
+@postgres_only
+async def test_a_partition_gives_two_leaders_only_until_the_cut_off_one_reaches_the_database(
+    migrated_db_url: str, duties: Duties
+) -> None:
+    """The documented overlap: a is cut off from the database, b is not. b leads for real (a's lock
+    session ended); a, sticky, can do nothing that needs the database, and resigns as soon as it can
+    reach it and finds the lock taken."""
+    async with proxied(migrated_db_url) as (proxy, url):
+        a = Instance(url, "a", duties)
+        await _until(lambda: duties.leading == {"a"}, "a to lead")
+        b = Instance(migrated_db_url, "b", duties)  # straight to the server, past the proxy
+        await _until(lambda: b.leadership.decided.is_set(), "b standing by")
+        proxy.down()
+        await _until(lambda: duties.leading == {"a", "b"}, "b to lead too")  # the overlap, while partitioned
+        assert a.leadership.sticky and b.leadership.holds_lock
+        proxy.up()
+        await _until(lambda: duties.leading == {"b"}, "a to resign once it reaches the database")
+        assert not a.leadership.is_leader and not a.leadership.sticky
+        await a.shutdown()
+        await b.shutdown()
