@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiogram import Bot, Dispatcher
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -44,6 +44,7 @@ from bot.api.server import database_alive
 from bot.clock import Clock
 from bot.config import Settings
 from bot.coord import Leadership, SourceScheduler, bot_id
+from bot.coord.leader import TAKEOVER_GRACE_SECONDS
 from bot.coord.sources import TICK_SECONDS
 from bot.db.models import Source
 from bot.delivery.requests import warm_up as warm_sender
@@ -232,12 +233,14 @@ class Workers:
         panels, command menus, live configuration — each supervised, retired (not crashed) on resign."""
         supervisor = self.supervisor
         duties = ["sender", "menus", "progress", "digests", "ops"]
+        # the previous leader's sends may fill the window we start in: never exceed the bot-wide rate
+        self.sender.pacer.assume_full(since=self.clock.monotonic() - TAKEOVER_GRACE_SECONDS)
         supervisor.start("sender", lambda: self.sender.run(resign))
         supervisor.start("menus", self.menus.run, one_shot=True)
         supervisor.start("progress", until_database(self.progress.resume), one_shot=True)
-        digests = self.outages.tolerant("digests", self.digester.run_once)
+        digests = self.outages.tolerant("digests", self._when_lock_held(self.digester.run_once))
         supervisor.start("digests", lambda: every(DIGEST_TICK_SECONDS, digests, first=False))
-        ops_round = self.outages.tolerant("ops", self._ops_round)
+        ops_round = self.outages.tolerant("ops", self._when_lock_held(self._ops_round))
         supervisor.start("ops", lambda: every(OPS_CHECK_SECONDS, ops_round, first=False))
         Reconciler.install(self)  # live configuration: follows `aajel sources import` (bot/scheduling.py)
         if not webhook:
@@ -272,6 +275,16 @@ class Workers:
             await asyncio.sleep(SCHEDULER_WATCH_SECONDS)
             if not self.scheduler.running:
                 raise RuntimeError("the scheduler (poll jobs) stopped")
+
+    def _when_lock_held(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """Singleton rounds skip while the leader rides out an outage without its lock: another
+        instance may hold it by then (a partition), and a digest or ops notice must never go twice."""
+
+        async def guarded() -> None:
+            if self.leadership.holds_lock:
+                await job()
+
+        return guarded
 
     async def _ops_round(self) -> None:
         await self.pulse.check()

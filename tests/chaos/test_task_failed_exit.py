@@ -26,7 +26,8 @@ SCRIPT = textwrap.dedent(
     """
     import sys
 
-    from bot import app, supervisor
+    from bot import supervisor
+    from bot.workers import runner
 
     original = supervisor.Supervisor.__init__
 
@@ -37,7 +38,7 @@ SCRIPT = textwrap.dedent(
         raise RuntimeError("the poll jobs' watchdog is broken (chaos test)")
 
     supervisor.Supervisor.__init__ = impatient
-    app.Aajel._watch_scheduler = broken
+    runner.Workers._watch_scheduler = broken
 
     from bot.cli import main
 
