@@ -13,7 +13,10 @@ cut to 0.5 s for the test, so writers really fail instead of waiting).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,24 @@ def _copies(room: Newsroom, readers: list[int], headline: str) -> Counter[int]:
             if headline in (message.text or ""):
                 per_chat[chat] += 1
     return per_chat
+
+
+@contextmanager
+def _sender_log() -> Iterator[list[str]]:
+    """What the sender logs, as it logs it: the test waits on the sender meeting the outage."""
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    logger = logging.getLogger("bot.delivery.sender")
+    logger.addHandler(handler)
+    try:
+        yield seen
+    finally:
+        logger.removeHandler(handler)
 
 
 async def _leading(room: Newsroom) -> None:
@@ -153,9 +174,16 @@ async def test_outage_mid_broadcast_loses_nothing_and_duplicates_stay_bounded(
             return len(_copies(room, readers, headline)) >= 60
 
         await wait_until(started, within=20, what="the broadcast to start")
-        outage.down()
-        await outage.ready()
-        await asyncio.sleep(2.0)
+        with _sender_log() as logged:
+            outage.down()
+            await outage.ready()
+
+            async def felt() -> bool:  # the sender could not record what it sent: it is mid-broadcast
+                return any(
+                    "could not record" in line or "claiming deliveries failed" in line for line in logged
+                )
+
+            await wait_until(felt, within=15, what="the sender to meet the outage")
         assert len(_copies(room, readers, headline)) < len(readers), "finished before the outage"
         loop = asyncio.get_running_loop()
         outage.up()
