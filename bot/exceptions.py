@@ -130,8 +130,9 @@ class ValidationError(AajelError):
 
 
 class UnknownTopics(ValidationError):
-    """Raised by :func:`bot.services.alerts.create_alert` (the one place that checks topics exist), so
-    each front end can point at the offending slug — the CMS API names the list item."""
+    """Raised where topic slugs are resolved (:func:`bot.services.alerts.create_alert`, a channel's
+    topics in :func:`bot.services.channels.update_channel`), so each front end can point at the
+    offending slug — the CMS API names the field or list item by the type, never by the message."""
 
     def __init__(self, slugs: list[str]) -> None:
         super().__init__(f"unknown topics: {', '.join(slugs)}")
