@@ -15,14 +15,13 @@ never aiohttp's or SQLAlchemy's::
     │   ├── ArticleNotAllowed  URL not of a configured source, or resolves to a private address
     │   └── ExtractionError    fetched, but no readable body found
     ├── DeliveryError          a message could not be delivered to one chat
-    │   ├── RecipientGone      blocked / deactivated / kicked: stop sending to this chat
     │   ├── DeliveryRetryable  flood wait, 5xx or network failure: try again later
     │   │   └── BotApiUnavailable  the Bot API could not be reached / timed out / answered garbage
     │   └── BotApiError        the Bot API answered ``ok: false``; ``code``, ``description``,
     │                          ``retry_after``, ``migrate_to_chat_id``
     ├── NotFound               a topic, article, alert or subscriber id that does not exist
     ├── ValidationError        user or API input rejected; ``message`` is safe to show the user
-    │   └── UnknownTopics      an alert names topic slugs that do not exist; ``slugs`` lists them
+    │   └── UnknownTopics      topic slugs that do not exist (an alert's, a channel's): ``slugs``
     ├── PermissionDenied       an editor-only action by someone who is not an editor
     └── TaskFailed             a supervised task could not come back (bot.supervisor): the process
                                stops with a non-zero status so its service manager restarts it
@@ -88,10 +87,6 @@ class ExtractionError(ArticleError):
 
 
 class DeliveryError(AajelError):
-    pass
-
-
-class RecipientGone(DeliveryError):
     pass
 
 

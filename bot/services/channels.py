@@ -56,7 +56,6 @@ REASON_MISSING_RIGHTS: Final = "missing rights: the bot is not an administrator 
 REASON_KICKED: Final = "removed: the bot was removed from the channel"
 REASON_UNDECLARED: Final = "removed: no longer in the sources file"
 REASON_PAUSED: Final = "paused by an editor"
-STATUSES: Final = ("active", "missing_rights", "paused", "removed")
 STATUS_LIVE: Final = ("active", "missing_rights")
 
 
