@@ -54,7 +54,6 @@ class SourceKind(StrEnum):
     RSS = "rss"  # RSS 0.9x/1.0/2.0 and Atom, through feedparser
     HTML = "html"  # listing/ticker page described by CSS selectors
     JSON = "json"  # JSON endpoint described by field paths
-    EDITOR = "editor"  # editors' alerts (Telegram /alert and the CMS API)
 
 
 class ChatKind(StrEnum):

@@ -15,14 +15,13 @@ never aiohttp's or SQLAlchemy's::
     │   ├── ArticleNotAllowed  URL not of a configured source, or resolves to a private address
     │   └── ExtractionError    fetched, but no readable body found
     ├── DeliveryError          a message could not be delivered to one chat
-    │   ├── RecipientGone      blocked / deactivated / kicked: stop sending to this chat
     │   ├── DeliveryRetryable  flood wait, 5xx or network failure: try again later
     │   │   └── BotApiUnavailable  the Bot API could not be reached / timed out / answered garbage
     │   └── BotApiError        the Bot API answered ``ok: false``; ``code``, ``description``,
     │                          ``retry_after``, ``migrate_to_chat_id``
     ├── NotFound               a topic, article, alert or subscriber id that does not exist
     ├── ValidationError        user or API input rejected; ``message`` is safe to show the user
-    │   └── UnknownTopics      an alert names topic slugs that do not exist; ``slugs`` lists them
+    │   └── UnknownTopics      topic slugs that do not exist (an alert's, a channel's): ``slugs``
     ├── PermissionDenied       an editor-only action by someone who is not an editor
     └── TaskFailed             a supervised task could not come back (bot.supervisor): the process
                                stops with a non-zero status so its service manager restarts it
@@ -91,10 +90,6 @@ class DeliveryError(AajelError):
     pass
 
 
-class RecipientGone(DeliveryError):
-    pass
-
-
 class DeliveryRetryable(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -130,8 +125,9 @@ class ValidationError(AajelError):
 
 
 class UnknownTopics(ValidationError):
-    """Raised by :func:`bot.services.alerts.create_alert` (the one place that checks topics exist), so
-    each front end can point at the offending slug — the CMS API names the list item."""
+    """Raised where topic slugs are resolved (:func:`bot.services.alerts.create_alert`, a channel's
+    topics in :func:`bot.services.channels.update_channel`), so each front end can point at the
+    offending slug — the CMS API names the field or list item by the type, never by the message."""
 
     def __init__(self, slugs: list[str]) -> None:
         super().__init__(f"unknown topics: {', '.join(slugs)}")

@@ -35,7 +35,7 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
@@ -48,6 +48,9 @@ from bot.db.models import Channel, ConfigState, Source
 from bot.exceptions import AajelError
 from bot.services import channels
 from bot.sources.spec import ChannelSpec
+
+if TYPE_CHECKING:  # annotations only: bot.workers imports this module
+    from bot.workers.runner import Workers
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +83,20 @@ class Reconciler:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
     @classmethod
-    def install(cls, app: Any) -> Reconciler:
-        """Attach to a leading :class:`bot.app.Aajel` (its scheduler, bot, clock): the one hook."""
-        reconciler = cls(sessionmaker=app.sessionmaker, bot=app.bot, clock=app.clock, wake=app.sender.wake)
-        app.scheduler.add_job(
+    def install(cls, workers: Workers) -> Reconciler:
+        """Attach to the leader's :class:`bot.workers.runner.Workers` (its scheduler, bot, clock, and the
+        sender to wake): the one hook, called when this process starts leading."""
+        reconciler = cls(
+            sessionmaker=workers.sessionmaker, bot=workers.bot, clock=workers.clock, wake=workers.sender.wake
+        )
+        workers.scheduler.add_job(
             reconciler.tick,
             IntervalTrigger(seconds=RECONCILE_SECONDS),
             id=JOB_ID,
             replace_existing=True,
             max_instances=1,
             coalesce=True,
-            next_run_time=app.clock.now(),
+            next_run_time=workers.clock.now(),
         )
         return reconciler
 

@@ -42,7 +42,10 @@ def _detached(router: Router) -> Router:
 def get_routers() -> list[Router]:
     users = Router(name="users")
     users.include_routers(
-        *(_detached(r) for r in (start.router, topics.router, settings.router, latest.router, article.router))
+        *(
+            _detached(router)
+            for router in (start.router, topics.router, settings.router, latest.router, article.router)
+        )
     )
     # channels: my_chat_member for everyone, and the channel posts' deep link before /start's welcome
     membership = (_detached(channels.membership_router), _detached(channels.deep_link_router))
@@ -64,8 +67,8 @@ def editors_router() -> Router:
     editors.callback_query.middleware(gate)
     editors.include_routers(
         *(
-            _detached(r)
-            for r in (
+            _detached(router)
+            for router in (
                 editor_alerts_handlers.router,
                 editor_corrections.router,
                 editors_handlers.router,

@@ -106,7 +106,7 @@ class DraftState(BaseModel):
         return Draft(headline=self.headline, body=self.body, url=self.url)
 
     def toggled(self, topic_id: int) -> DraftState:
-        chosen = tuple(x for x in self.topics if x != topic_id)
+        chosen = tuple(chosen_id for chosen_id in self.topics if chosen_id != topic_id)
         return self.model_copy(update={"topics": chosen if topic_id in self.topics else (*chosen, topic_id)})
 
 

@@ -47,7 +47,7 @@ async def latest(
             later(after_commit, lambda: message.answer(html_text("input.too_long", lang, limit=MAX_ARGUMENT)))
             return
         except NotFound:
-            names = ", ".join(x.name(lang) for x in await subscriptions.list_topics(session))
+            names = ", ".join(topic.name(lang) for topic in await subscriptions.list_topics(session))
             error = html_text("topic.unknown", lang, topic=args[:64], available=names)
             later(after_commit, lambda: message.answer(error))
             return
@@ -55,7 +55,7 @@ async def latest(
         header = html_text("latest.header_topic", lang, topic=topic.name(lang))
     else:
         mine = await subscriptions.subscriptions_of(session, place.chat_id, place.thread_id)
-        topic_ids = [s.topic.id for s in mine] or None
+        topic_ids = [subscription.topic.id for subscription in mine] or None
     items = await recent_headlines(session, topic_ids=topic_ids, limit=LATEST_COUNT)
     if not items:
         later(after_commit, lambda: message.answer(html_text("latest.none", lang)))
@@ -68,7 +68,7 @@ async def latest(
     for number, item in enumerate(items, start=1):
         badge = "🔴 " if item.urgency.is_breaking else ""
         when = local_now(item.detected_at, timezone).strftime("%H:%M")
-        meta = " · ".join(x for x in (item.source_name, when) if x)
+        meta = " · ".join(part for part in (item.source_name, when) if part)
         lines.append(
             f"{number}. {badge}{escape_html(shorten(item.headline, LATEST_HEADLINE))} <i>({escape_html(meta)})</i>"
         )

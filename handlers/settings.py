@@ -171,7 +171,7 @@ async def _apply(session: AsyncSession, place: Place, args: str, lang: str, cloc
     try:
         topic = await subscriptions.resolve_topic(session, topic_text)
     except (NotFound, ValidationError):
-        names = ", ".join(x.name(lang) for x in await subscriptions.list_topics(session))
+        names = ", ".join(topic.name(lang) for topic in await subscriptions.list_topics(session))
         return lang, html_text("topic.unknown", lang, topic=topic_text.strip()[:64], available=names)
     try:
         await subscriptions.set_level(

@@ -9,7 +9,7 @@ Create Date: 2026-11-29
 
 Hand-checked against bot/db/models.py; tests/db/test_schema.py proves that the migrated schema equals
 the models on SQLite and PostgreSQL. This file deliberately uses plain SQLAlchemy types (not the
-TypeDecorators of bot.db.models), so it keeps working however the application code evolves:
+TypeDecorators of bot.db.types), so it keeps working however the application code evolves:
 UTCDateTime -> DateTime(timezone=True), EnumString/ChoiceString -> String(n).
 Constraint names follow bot.db.models.NAMING_CONVENTION (op.f() marks them as final).
 """

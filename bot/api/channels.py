@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from bot.api.guard import IdProblem, json_error, parse_id
 from bot.api.models import Error, Text
 from bot.api.openapi import DISABLED, Operation, Response
-from bot.exceptions import NotFound, ValidationError
+from bot.exceptions import NotFound, UnknownTopics, ValidationError
 from bot.services import channels as svc
 from bot.sources.spec import MAX_SIGNATURE
 
@@ -166,5 +166,5 @@ class ChannelRoutes:
             return json_error(409, str(e))
         except ValidationError as e:
             await server._audit(action, "invalid", target=f"channel:{channel_id}", reason=str(e))
-            return json_error(422, str(e), "topics" if "topic" in str(e) else None)
+            return json_error(422, str(e), "topics" if isinstance(e, UnknownTopics) else None)
         return web.json_response(ChannelOut.model_validate(info.to_json()).model_dump(mode="json"))

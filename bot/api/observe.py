@@ -8,12 +8,13 @@ instances, and whoever else sets them. Two cheap grouped queries; no transaction
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, as_utc
-from bot.db.models import Delivery, Source
-from bot.domain import DeliveryStatus, Urgency
+from bot.db.models import Source
+from bot.delivery import outbox_counts
+from bot.domain import Urgency
 from bot.metrics import OUTBOX_DEPTH, SOURCE_FRESHNESS, SOURCE_HEALTHY, SOURCE_LAST_SUCCESS
 
 PRIORITY_NAMES: dict[int, str] = {level.rank: level.value for level in Urgency}
@@ -21,12 +22,8 @@ PRIORITY_NAMES: dict[int, str] = {level.rank: level.value for level in Urgency}
 
 
 async def refresh_gauges(session: AsyncSession, clock: Clock) -> None:
-    rows = await session.execute(
-        select(Delivery.priority, func.count())
-        .where(Delivery.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)))
-        .group_by(Delivery.priority)
-    )
-    depth = {PRIORITY_NAMES.get(int(priority), str(priority)): int(count) for priority, count in rows}
+    by_priority = await outbox_counts.depth_by_priority(session)
+    depth = {PRIORITY_NAMES.get(priority, str(priority)): count for priority, count in by_priority.items()}
     for name in PRIORITY_NAMES.values():
         OUTBOX_DEPTH.labels(priority=name).set(depth.pop(name, 0))
     for name, count in depth.items():

@@ -12,7 +12,8 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.articles.text import ARABIC_DIGITS, norm
+from bot.articles.text import norm
+from bot.news.text import ascii_digits
 
 __all__ = ["parse_dateline", "source_name", "split_meta_line"]
 
@@ -94,7 +95,7 @@ def parse_dateline(line: str) -> datetime | None:
     Returns ``None`` if ``line`` is not *only* a date line. Without a zone the time is taken as UTC;
     "م"/"PM" add twelve hours. Arabic-Indic digits are accepted.
     """
-    text = _DATELINE_LABEL.sub("", norm(line).translate(ARABIC_DIGITS))
+    text = _DATELINE_LABEL.sub("", ascii_digits(norm(line)))
     if len(text) > 90:
         return None
     match = _DATELINE_NUMERIC.match(text) or _DATELINE_NUMERIC_YMD.match(text) or _DATELINE_WORDS.match(text)

@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass
 
 __all__ = [
-    "ARABIC_DIGITS",
     "ARABIC_LETTER",
     "LATIN_LETTER",
     "Block",
@@ -38,7 +37,6 @@ class Block:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[\s\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]+")
-ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 

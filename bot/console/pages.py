@@ -32,10 +32,11 @@ from bot.console.live import progress_stream
 from bot.console.readmodels import channels, deliveries_per_hour
 from bot.console.web import Console, Route
 from bot.db.models import Alert
-from bot.delivery.render import MAX_HEADLINE, render_alert
-from bot.domain import Urgency
+from bot.delivery.render import render_alert
+from bot.domain import MAX_HEADLINE, Urgency
 from bot.exceptions import NotFound, ValidationError
 from bot.i18n import t
+from bot.services.corrections import MAX_CORRECTION
 from bot.services.editor_alerts import (
     EDITOR_LEVELS,
     Draft,
@@ -284,7 +285,7 @@ async def alert_page(console: Console, request: web.Request, signed: SignedIn) -
         operation=operation,
         events=f"{CONSOLE_PATH}/alerts/{alert_id}/events?op={operation.value}",
         notice=request.query.get("notice"),
-        max_headline=MAX_HEADLINE,
+        max_correction=MAX_CORRECTION,
     )
 
 
@@ -316,11 +317,11 @@ async def _change(
     alert_id = _alert_id(request)
     lang = console.lang(request)
     editor = signed.editor
-    if correction is not None and len(correction) > MAX_HEADLINE:  # the push would cut it; refuse instead
+    if correction is not None and len(correction) > MAX_CORRECTION:  # the push would cut it; refuse instead
         await console.audit(
             editor.telegram_id, "alert.correct", "invalid", target=f"alert:{alert_id}", reason="too long"
         )
-        message = t("editor.draft.headline_too_long", lang, length=len(correction), limit=MAX_HEADLINE)
+        message = t("editor.draft.headline_too_long", lang, length=len(correction), limit=MAX_CORRECTION)
         return console.render(request, "error.html", signed, status=422, message=message)
     try:
         async with console.sessionmaker() as session, session.begin():

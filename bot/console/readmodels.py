@@ -1,5 +1,8 @@
 """Console-only read models: channels with their topics, and deliveries per hour over the last day.
 
+The chart's counting is :func:`bot.delivery.outbox_counts.sent_and_failed_per_hour` (the outbox's read
+side); this module only lays the hours out.
+
 Everything else the console shows comes from the services the Telegram flow uses
 (:mod:`bot.services.editor_alerts` history/stats/audience, :mod:`bot.services.sources`).
 Queries are bounded (channels: at most :data:`MAX_CHANNELS`; the chart: one aggregate query).
@@ -10,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, as_utc
-from bot.db.models import Channel, Delivery
-from bot.domain import DeliveryStatus
+from bot.db.models import Channel
+from bot.delivery import outbox_counts
 
 MAX_CHANNELS = 500
 HOURS = 24
@@ -62,28 +65,10 @@ async def deliveries_per_hour(session: AsyncSession, clock: Clock, *, hours: int
     """
     now = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     starts = [now - timedelta(hours=hours - i) for i in range(hours)]
-    since = starts[0]
-    sent = Delivery.status == DeliveryStatus.SENT.value
-    failed = Delivery.status == DeliveryStatus.FAILED.value
-
-    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-    columns: list[ColumnElement[int]] = []
-    for start in starts:
-        end = start + timedelta(hours=1)
-        columns.append(count(and_(sent, Delivery.sent_at >= start, Delivery.sent_at < end)))
-        columns.append(count(and_(failed, Delivery.updated_at >= start, Delivery.updated_at < end)))
-    row = (
-        await session.execute(
-            select(*columns).where(
-                ((Delivery.status == DeliveryStatus.SENT.value) & (Delivery.sent_at >= since))
-                | ((Delivery.status == DeliveryStatus.FAILED.value) & (Delivery.updated_at >= since))
-            )
-        )
-    ).one()
-    values = [int(v or 0) for v in row]
-    return [HourBucket(as_utc(start), values[2 * i], values[2 * i + 1]) for i, start in enumerate(starts)]
+    counts = await outbox_counts.sent_and_failed_per_hour(session, starts)
+    return [
+        HourBucket(as_utc(start), sent, failed) for start, (sent, failed) in zip(starts, counts, strict=True)
+    ]
 
 
 __all__ = ["ChannelRow", "HourBucket", "channels", "deliveries_per_hour"]

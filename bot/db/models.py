@@ -4,18 +4,13 @@ Design and invariants
 ---------------------
 * One :class:`Base` with a constraint **naming convention**, so every index, unique key, foreign key and
   check has the same explicit name on SQLite and PostgreSQL and Alembic migrations can address them.
-* **Times** are :class:`UTCDateTime` columns: values must be timezone-aware on write (naive values are
-  rejected, because a naive time is a bug we would silently store as the wrong instant); they are stored
-  as UTC and always read back aware UTC — also from SQLite, which keeps no offset.
+* **Times** are :class:`~bot.db.types.UTCDateTime` (aware on write, aware UTC on read); enums and
+  closed vocabularies are short strings checked on write (:class:`~bot.db.types.EnumString`,
+  :class:`~bot.db.types.ChoiceString`, no CHECK). The column types and why are in :mod:`bot.db.types`.
   ``created_at``/``updated_at`` have a database-clock ``server_default`` only as a safety net: code that
   writes rows passes ``clock.now()`` explicitly (the injected :class:`~bot.clock.Clock`), and sets
   ``updated_at`` itself on change (there is no ``onupdate``: it would use the database clock and expire
   the attribute, which async code could then not read without an explicit refresh).
-* **Enums** (:mod:`bot.domain` StrEnums) are stored as short strings by :class:`EnumString`, which
-  rejects unknown values on write and returns enum members on read. There is deliberately no CHECK
-  constraint on them: adding an enum member then needs no migration (SQLite cannot alter a CHECK without
-  rebuilding the table). Small closed vocabularies without an enum (language, subscription level, edit
-  state) use :class:`ChoiceString` the same way.
 * **Dedup is the database's job**: an article is unique per source by guid, by canonical URL and by
   normalised-title key. Any of them may be NULL when unknown; NULLs never collide (on both engines).
   Deliveries are unique per (alert, chat, thread), so planning the same alert twice is harmless.
@@ -35,10 +30,8 @@ Design and invariants
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Final, TypeVar
+from datetime import datetime
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -46,8 +39,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     Double,
     ForeignKey,
     Index,
@@ -63,8 +54,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
+from bot.db.types import BigId, ChoiceString, EnumString, UTCDateTime
 from bot.domain import AlertState, ChatKind, DeliveryStatus, EditState, SourceKind, Urgency
 
 NAMING_CONVENTION: Final[dict[str, str]] = {
@@ -89,89 +80,6 @@ ALERT_KINDS: Final[tuple[str, ...]] = ("story", "editor", "digest", "escalation"
 follow-up of a stored story (:mod:`bot.services.escalation`): ``escalation`` (a normal story that
 became urgent, pushed to whoever has not had it) and ``update`` (a material change of a pushed story,
 sent as a reply to the earlier push; ``parent_alert_id`` names that push)."""
-
-E = TypeVar("E", bound=StrEnum)
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-"""64-bit surrogate key: BIGINT (BIGSERIAL) on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite."""
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """``DateTime(timezone=True)`` that only accepts aware datetimes and always returns aware UTC.
-
-    Why: SQLite stores no offset and returns naive values, PostgreSQL returns aware ones; code must be
-    able to compare any two times it reads. Values are converted to UTC before binding, so SQLite's
-    text storage stays lexically ordered (comparisons in SQL stay correct).
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"UTCDateTime needs a datetime, got {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: store aware UTC times only")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            # SQLite keeps the wall time only; all stored values are UTC by the rule above.
-            return value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class EnumString(TypeDecorator[E]):
-    """A :class:`~enum.StrEnum` stored as its value in a short VARCHAR (no CHECK, see module doc)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, enum_cls: type[E], length: int = 16) -> None:
-        super().__init__(length)
-        self.enum_cls = enum_cls
-
-    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        try:
-            return self.enum_cls(value).value
-        except ValueError as e:
-            raise ValueError(f"{value!r} is not a {self.enum_cls.__name__}") from e
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum_cls(value)
-
-    def __repr__(self) -> str:
-        return f"EnumString({self.enum_cls.__name__})"
-
-
-class ChoiceString(TypeDecorator[str]):
-    """A short string limited to a fixed set of values, checked on write (no CHECK, see module doc)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, choices: Iterable[str], length: int = 16) -> None:
-        super().__init__(length)
-        self.choices: tuple[str, ...] = tuple(choices)
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        if value not in self.choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(self.choices)}")
-        return str(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return value
 
 
 def _created_at() -> Mapped[datetime]:
@@ -709,21 +617,17 @@ __all__ = [
     "Article",
     "AuditLog",
     "Base",
-    "BigId",
     "Channel",
-    "ChoiceString",
     "ConfigState",
     "ConsoleSession",
     "Delivery",
     "Editor",
     "EditorMessage",
-    "EnumString",
     "OpsNotice",
     "Source",
     "Subscriber",
     "Subscription",
     "Topic",
-    "UTCDateTime",
     "alert_topics",
     "article_topics",
     "channel_topics",

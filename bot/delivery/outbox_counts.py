@@ -1,16 +1,16 @@
 """Counts over the outbox: progress of one alert, per-status tallies, depth, first-push times.
 
 The read side of :mod:`bot.delivery.outbox` (which owns every write). Editors' progress panels, the
-CMS API, the history and stats screens and the sender's metrics all count through here, so a status
-is counted the same way everywhere (``pending`` in a progress report includes in-flight sends).
-Nothing here writes or commits.
+CMS API, the history and stats screens, the console's chart, the ops notices, the ``/metrics`` gauges
+and the sender's metrics all count through here, so a status is counted the same way everywhere
+(``pending`` in a progress report includes in-flight sends). Nothing here writes or commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,14 +159,110 @@ async def has_unfinished(session: AsyncSession, alert_id: int) -> bool:
     )
 
 
+async def followed_alerts_unfinished(session: AsyncSession, since: datetime) -> list[int]:
+    """Ids of alerts created since ``since`` that have a status message (an editor follows their
+    progress) and still have a copy queued or leased."""
+    unfinished = exists().where(and_(Delivery.alert_id == Alert.id, Delivery.status.in_(UNFINISHED_STATUSES)))
+    return list(
+        await session.scalars(
+            select(Alert.id).where(
+                Alert.status_message_id.is_not(None), Alert.created_at >= since, unfinished
+            )
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FailureTally:
+    """One alert's deliveries in all, and how many of them failed."""
+
+    alert_id: int
+    total: int
+    failed: int
+
+
+async def failure_tallies_since(
+    session: AsyncSession, since: datetime, *, min_failed: int
+) -> list[FailureTally]:
+    """Alerts created since ``since`` with at least ``min_failed`` failed deliveries."""
+    failed = func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0))
+    rows = await session.execute(
+        select(Delivery.alert_id, func.count(), failed)
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(Alert.created_at >= since)
+        .group_by(Delivery.alert_id)
+        .having(failed >= min_failed)
+    )
+    return [FailureTally(int(alert_id), int(total), int(failures or 0)) for alert_id, total, failures in rows]
+
+
+async def failure_errors(session: AsyncSession, alert_id: int, *, limit: int = 1000) -> list[str | None]:
+    """The recorded errors of (at most ``limit``) an alert's failed deliveries."""
+    return list(
+        await session.scalars(
+            select(Delivery.error)
+            .where(Delivery.alert_id == alert_id, Delivery.status == DeliveryStatus.FAILED.value)
+            .limit(limit)
+        )
+    )
+
+
+async def oldest_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the longest-waiting pending delivery that is due by ``now`` became due (aware UTC)."""
+    oldest = await session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now
+        )
+    )
+    return None if oldest is None else as_utc(oldest)
+
+
+async def sent_and_failed_per_hour(
+    session: AsyncSession, starts: Sequence[datetime]
+) -> list[tuple[int, int]]:
+    """``(sent, failed)`` in each hour beginning at ``starts`` (ascending), in one aggregate query.
+
+    Sent copies count at ``sent_at``; failed ones at their last update (when they were given up).
+    """
+    if not starts:
+        return []
+    since = starts[0]
+    sent = Delivery.status == DeliveryStatus.SENT.value
+    failed = Delivery.status == DeliveryStatus.FAILED.value
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    columns: list[ColumnElement[int]] = []
+    for start in starts:
+        end = start + timedelta(hours=1)
+        columns.append(count(and_(sent, Delivery.sent_at >= start, Delivery.sent_at < end)))
+        columns.append(count(and_(failed, Delivery.updated_at >= start, Delivery.updated_at < end)))
+    row = (
+        await session.execute(
+            select(*columns).where(
+                (sent & (Delivery.sent_at >= since)) | (failed & (Delivery.updated_at >= since))
+            )
+        )
+    ).one()
+    values = [int(v or 0) for v in row]
+    return [(values[2 * i], values[2 * i + 1]) for i in range(len(starts))]
+
+
 __all__ = [
     "DeliveryProgress",
+    "FailureTally",
     "count_for_alert",
     "depth_by_priority",
+    "failure_errors",
+    "failure_tallies_since",
     "first_pushes_since",
+    "followed_alerts_unfinished",
     "has_sent",
     "has_unfinished",
+    "oldest_due",
     "progress",
+    "sent_and_failed_per_hour",
     "status_counts",
     "status_counts_since",
 ]

@@ -66,7 +66,7 @@ from bot.delivery import outbox
 from bot.delivery.outbox import DELIVERIES, LIVE_STATUSES, timestamp
 from bot.domain import AlertRequest, AlertState, Urgency
 from bot.exceptions import NotFound, UnknownTopics, ValidationError
-from bot.services.quiet_hours import has_window, local_minute, window_contains
+from bot.services.quiet_hours import has_window_sql, local_minute, window_contains_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +164,7 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
             added += await insert(channels)
     else:
         # normal: only "all"-level subscriptions; deferred to the end of the subscriber's quiet hours
-        quiet = has_quiet_hours_sql()
+        quiet = has_window_sql(Subscriber.quiet_start, Subscriber.quiet_end)
         added += await insert(subscriber_recipients(topic_ids, urgency, ~quiet))
         zones = (
             select(Subscriber.timezone)
@@ -176,7 +176,7 @@ async def plan_deliveries(session: AsyncSession, alert_id: int, clock: Clock) ->
             minute = local_minute(now, zone)
             base = now.replace(second=0, microsecond=0)
             wait = (Subscriber.quiet_end - minute + 1440) % 1440
-            inside = in_quiet_hours_sql(Subscriber.quiet_start, Subscriber.quiet_end, minute)
+            inside = window_contains_sql(Subscriber.quiet_start, Subscriber.quiet_end, minute)
             next_attempt = case((inside, _plus_minutes(dialect, base, wait)), else_=timestamp(now))
             recipients = subscriber_recipients(topic_ids, urgency, quiet, Subscriber.timezone == zone)
             added += await insert(recipients, next_attempt)
@@ -324,20 +324,6 @@ async def _plan_update(session: AsyncSession, alert: Alert, urgency: Urgency, no
     return await outbox.insert_planned(
         session, recipients, alert_id=alert.id, urgency=urgency, now=now, reply_to=earlier.c.id
     )
-
-
-def has_quiet_hours_sql() -> Any:
-    """The subscriber has a quiet-hours window (:func:`bot.services.quiet_hours.has_window`, in SQL)."""
-    return has_window(Subscriber.quiet_start, Subscriber.quiet_end, all_of=and_, is_set=_is_not_null)
-
-
-def in_quiet_hours_sql(start: Any, end: Any, minute: int) -> Any:
-    """``minute`` is inside the window of these columns (:func:`~bot.services.quiet_hours.window_contains`)."""
-    return window_contains(start, end, minute, all_of=and_, any_of=or_)
-
-
-def _is_not_null(column: Any) -> Any:
-    return column.is_not(None)
 
 
 def _plus_minutes(dialect: str, base: datetime, minutes: Any) -> Any:

@@ -46,7 +46,7 @@ from bot.db.models import (
 from bot.delivery import outbox
 from bot.delivery.outbox import cancel_pending_for_chat
 from bot.domain import AlertRequest, Urgency
-from bot.exceptions import NotFound, ValidationError
+from bot.exceptions import NotFound, UnknownTopics, ValidationError
 from bot.services.alerts import create_alert
 from bot.services.editors import audit
 from bot.sources.spec import CHANNEL_LEVELS, MAX_SIGNATURE, ChannelSpec
@@ -56,7 +56,6 @@ REASON_MISSING_RIGHTS: Final = "missing rights: the bot is not an administrator 
 REASON_KICKED: Final = "removed: the bot was removed from the channel"
 REASON_UNDECLARED: Final = "removed: no longer in the sources file"
 REASON_PAUSED: Final = "paused by an editor"
-STATUSES: Final = ("active", "missing_rights", "paused", "removed")
 STATUS_LIVE: Final = ("active", "missing_rights")
 
 
@@ -181,7 +180,7 @@ async def _topic_ids(session: AsyncSession, slugs: Sequence[str]) -> list[int]:
     found = {slug: topic_id for topic_id, slug in rows}
     missing = [slug for slug in slugs if slug not in found]
     if missing:
-        raise ValidationError(f"unknown topics: {', '.join(missing)}")
+        raise UnknownTopics(missing)
     return [found[slug] for slug in slugs]
 
 

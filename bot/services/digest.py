@@ -4,9 +4,11 @@ Why: flash and urgent stories are pushed one by one the moment they are found (a
 hours); everything else would be noise as single pushes, so a subscriber who asked for *all* news of
 a topic gets it as one silent message listing the headlines, at most every ``DIGEST_MINUTES``.
 
-How (:meth:`Digester.run_once`, a scheduler job every minute):
+How (the worker :class:`bot.workers.digest.Digester`, a scheduler job every minute, calls
+:func:`due_subscribers` then :func:`digest_for` for each; this module decides and writes, the worker
+only loops):
 
-* Candidates (one query per tick): active subscribers whose ``last_digest_at`` is NULL or at least
+* Candidates (one query per tick, :func:`due_subscribers`): active subscribers whose ``last_digest_at`` is NULL or at least
   ``DIGEST_MINUTES`` old and who have news (below) in a ``level='all'`` subscription.
 * A candidate in its quiet hours (its own time zone) is skipped: the digest *waits*; when the quiet
   hours end it gets everything since its last digest, in one message.
@@ -29,13 +31,11 @@ How (:meth:`Digester.run_once`, a scheduler job every minute):
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.models import Alert, Article, Subscriber, Subscription, article_topics
@@ -43,16 +43,11 @@ from bot.delivery import outbox
 from bot.delivery.digest_render import MAX_ITEMS, DigestItem, format_digest_body, parse_digest_body
 from bot.domain import AlertRequest, Urgency
 from bot.i18n import t
-from bot.metrics import DIGESTS
 from bot.services.alerts import create_alert
 from bot.services.quiet_hours import in_quiet_hours
 
-log = logging.getLogger(__name__)
-
 FIRST_DIGEST_LOOKBACK = timedelta(hours=24)
 """A first digest reaches back to the oldest "all" subscription, but no further than this (or one period)."""
-
-OnCreated = Callable[[Sequence[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,76 +58,41 @@ class DigestPlan:
     alert_ids: tuple[int, ...]
 
 
-class Digester:
-    def __init__(
-        self,
-        *,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        minutes: int,
-        on_created: OnCreated | None = None,
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._clock = clock
-        self._period = timedelta(minutes=minutes)
-        self._on_created = on_created
+async def due_subscribers(session: AsyncSession, now: datetime, period: timedelta) -> list[int]:
+    """Subscribers whose period has passed, who have news and are not in their quiet hours.
 
-    async def due_subscribers(self) -> list[int]:
-        """Subscribers whose period has passed, who have news and are not in their quiet hours.
-
-        One query, so a tick costs one round trip however many subscribers there are; the news test
-        is the same as :func:`digest_for`'s (without its look-back cap, which only narrows it).
-        """
-        now = self._clock.now()
-        has_news = (
-            select(Article.id)
-            .join(article_topics, article_topics.c.article_id == Article.id)
-            .join(Subscription, Subscription.topic_id == article_topics.c.topic_id)
-            .where(
-                Subscription.subscriber_id == Subscriber.id,
-                Subscription.level == "all",
-                Article.urgency == Urgency.NORMAL.value,
-                Article.story_id.is_(None),
-                Article.detected_at > func.coalesce(Subscriber.last_digest_at, Subscription.created_at),
-                Article.detected_at <= now,
-            )
-            .exists()
+    One query, so a tick costs one round trip however many subscribers there are; the news test
+    is the same as :func:`digest_for`'s (without its look-back cap, which only narrows it).
+    """
+    has_news = (
+        select(Article.id)
+        .join(article_topics, article_topics.c.article_id == Article.id)
+        .join(Subscription, Subscription.topic_id == article_topics.c.topic_id)
+        .where(
+            Subscription.subscriber_id == Subscriber.id,
+            Subscription.level == "all",
+            Article.urgency == Urgency.NORMAL.value,
+            Article.story_id.is_(None),
+            Article.detected_at > func.coalesce(Subscriber.last_digest_at, Subscription.created_at),
+            Article.detected_at <= now,
         )
-        async with self._sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    select(Subscriber.id, Subscriber.timezone, Subscriber.quiet_start, Subscriber.quiet_end)
-                    .where(
-                        Subscriber.active.is_(True),
-                        or_(
-                            Subscriber.last_digest_at.is_(None),
-                            Subscriber.last_digest_at <= now - self._period,
-                        ),
-                        has_news,
-                    )
-                    .order_by(Subscriber.id)
-                )
-            ).all()
-        return [
-            row.id for row in rows if not in_quiet_hours(now, row.timezone, row.quiet_start, row.quiet_end)
-        ]
-
-    async def run_once(self) -> list[int]:
-        """Make every due digest; returns the new alert ids (their deliveries are committed)."""
-        created: list[int] = []
-        for subscriber_id in await self.due_subscribers():
-            try:
-                async with self._sessionmaker() as session, session.begin():
-                    plan = await digest_for(session, subscriber_id, self._clock, self._period)
-                created.extend(plan.alert_ids)
-                DIGESTS.inc(len(plan.alert_ids))
-            except Exception:  # one subscriber never stops the others
-                log.exception("digest for subscriber %s failed", subscriber_id)
-        if created:
-            log.info("digests planned: %s", ", ".join(map(str, created)))
-            if self._on_created is not None:
-                await self._on_created(created)
-        return created
+        .exists()
+    )
+    rows = (
+        await session.execute(
+            select(Subscriber.id, Subscriber.timezone, Subscriber.quiet_start, Subscriber.quiet_end)
+            .where(
+                Subscriber.active.is_(True),
+                or_(
+                    Subscriber.last_digest_at.is_(None),
+                    Subscriber.last_digest_at <= now - period,
+                ),
+                has_news,
+            )
+            .order_by(Subscriber.id)
+        )
+    ).all()
+    return [row.id for row in rows if not in_quiet_hours(now, row.timezone, row.quiet_start, row.quiet_end)]
 
 
 async def digest_for(
@@ -239,4 +199,4 @@ async def digest_item_url(session: AsyncSession, alert_id: int, index: int) -> s
     return items[index].url if 0 <= index < len(items) else None
 
 
-__all__ = ["DigestPlan", "Digester", "digest_for", "digest_item_url"]
+__all__ = ["FIRST_DIGEST_LOOKBACK", "DigestPlan", "digest_for", "digest_item_url", "due_subscribers"]

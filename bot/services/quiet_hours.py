@@ -6,8 +6,10 @@ window. Flash and urgent alerts ignore the window; normal items and digests wait
 
 Why written once, generically: planning decides inside the database (``INSERT … SELECT`` over columns,
 :mod:`bot.services.alerts`), digests decide in Python over loaded rows (:mod:`bot.services.digest`).
-Both evaluate :func:`has_window` and :func:`window_contains` below — with Python's ``all``/``any`` or with
-SQLAlchemy's ``and_``/``or_`` — so the rule cannot drift between the two.
+Both evaluate :func:`has_window` and :func:`window_contains` below — with Python's ``all``/``any``
+(:func:`in_quiet_hours`) or with SQLAlchemy's ``and_``/``or_`` (:func:`has_window_sql`,
+:func:`window_contains_sql`, side by side here) — so the rule cannot drift between the two; a test
+evaluates both forms on a table of windows and minutes on each engine.
 
 Invariant: stored minutes are local; a DST change inside a window shifts its end by the DST offset (at
 most an hour, twice a year, for non-breaking items only). An unknown stored zone counts as UTC.
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, or_
 
 Combine = Callable[..., Any]
 
@@ -73,4 +77,26 @@ def in_quiet_hours(now: datetime, timezone: str | None, start: int | None, end: 
     return bool(window_contains(start, end, local_minute(now, timezone)))
 
 
-__all__ = ["has_window", "in_quiet_hours", "local_minute", "local_now", "window_contains"]
+def has_window_sql(start: Any, end: Any) -> Any:
+    """:func:`has_window` as an SQL expression over the ``start``/``end`` columns."""
+    return has_window(start, end, all_of=and_, is_set=_is_not_null)
+
+
+def window_contains_sql(start: Any, end: Any, minute: Any) -> Any:
+    """:func:`window_contains` as an SQL expression over the ``start``/``end`` columns."""
+    return window_contains(start, end, minute, all_of=and_, any_of=or_)
+
+
+def _is_not_null(column: Any) -> Any:
+    return column.is_not(None)
+
+
+__all__ = [
+    "has_window",
+    "has_window_sql",
+    "in_quiet_hours",
+    "local_minute",
+    "local_now",
+    "window_contains",
+    "window_contains_sql",
+]

@@ -38,13 +38,13 @@ from datetime import datetime, timedelta
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.utils.formatting import Text
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, as_utc
 from bot.config import PulseSettings
-from bot.db.models import Alert, Delivery, Source
-from bot.domain import DeliveryStatus
+from bot.db.models import Source
+from bot.delivery import outbox_counts
 from bot.i18n import t
 from bot.metrics import failure_reason
 from bot.services import ops_notices
@@ -173,30 +173,17 @@ class OpsNotifier:
 
     async def _bulk_notices(self, session: AsyncSession) -> list[Notice]:
         since = self._clock.now() - timedelta(hours=self.window_hours)
-        failed = func.sum(case((Delivery.status == DeliveryStatus.FAILED.value, 1), else_=0))
-        rows = (
-            await session.execute(
-                select(Delivery.alert_id, func.count(), failed)
-                .join(Alert, Alert.id == Delivery.alert_id)
-                .where(Alert.created_at >= since)
-                .group_by(Delivery.alert_id)
-                .having(failed >= self.bulk_min_failures)
-            )
-        ).all()
-        if not rows:
+        tallies = await outbox_counts.failure_tallies_since(session, since, min_failed=self.bulk_min_failures)
+        if not tallies:
             return []
         done = await self._last_notified(session, [BULK_ACTION])
         notices = []
-        for alert_id, total, failures in rows:
-            failures = int(failures or 0)
+        for tally in tallies:
+            alert_id, total, failures = tally.alert_id, tally.total, tally.failed
             target = f"alert:{alert_id}"
-            if target in done or failures < self.bulk_ratio * int(total):
+            if target in done or failures < self.bulk_ratio * total:
                 continue
-            errors = await session.scalars(
-                select(Delivery.error)
-                .where(Delivery.alert_id == alert_id, Delivery.status == DeliveryStatus.FAILED.value)
-                .limit(1000)
-            )
+            errors = await outbox_counts.failure_errors(session, alert_id, limit=1000)
             reasons = Counter(failure_reason(error) for error in errors)
             summary = ", ".join(f"{reason} {count}" for reason, count in reasons.most_common(3))
             text = t(
@@ -204,7 +191,7 @@ class OpsNotifier:
                 self.lang,
                 id=alert_id,
                 failed=failures,
-                total=int(total),
+                total=total,
                 reasons=summary or "—",
             )
             notices.append(Notice(BULK_ACTION, target, Text(text).as_html()))
@@ -307,17 +294,13 @@ class PulseMonitor:
                     )
                 )
             ).one()
-            oldest = await session.scalar(
-                select(func.min(Delivery.next_attempt_at)).where(
-                    Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now
-                )
-            )
+            oldest = await outbox_counts.oldest_due(session, now)
         last_source = success or created
         return PulseFacts(
             now=now,
             sources=int(count or 0),
             last_source_success=None if last_source is None else max(as_utc(last_source), self._started),
-            oldest_due=None if oldest is None else as_utc(oldest),
+            oldest_due=oldest,
             last_send=max(self._last_send() or self._started, self._started),
         )
 

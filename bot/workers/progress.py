@@ -37,12 +37,12 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.db.models import Alert, Delivery
-from bot.domain import DeliveryStatus
+from bot.db.models import Alert
+from bot.delivery import outbox_counts
 from bot.services.corrections import DeliveryProgress, delivery_progress
 from bot.services.progress import Snapshot, TrackedChange, measured_rate, render_progress
 
@@ -122,20 +122,8 @@ class ProgressTracker:
     async def resume(self, *, within_hours: float = 24.0) -> int:
         """Re-follow editors' alerts that still had pending deliveries when the process stopped."""
         since = self._clock.now() - timedelta(hours=within_hours)
-        pending = exists().where(
-            and_(
-                Delivery.alert_id == Alert.id,
-                Delivery.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)),
-            )
-        )
         async with self._sessionmaker() as session:
-            ids = list(
-                await session.scalars(
-                    select(Alert.id).where(
-                        Alert.status_message_id.is_not(None), Alert.created_at >= since, pending
-                    )
-                )
-            )
+            ids = await outbox_counts.followed_alerts_unfinished(session, since)
         for alert_id in ids:
             self.track(alert_id)
         return len(ids)

@@ -19,8 +19,8 @@ Design and invariants
   claims are released and the HTTP server stops (``deleteWebhook`` by the last instance).
 * **Outages are not crashes** (:mod:`bot.workers.outages`): periodic jobs log a database outage once
   and try again on their next tick; the sender waits for the database itself.
-* The ingestion pipeline (:mod:`bot.pipeline`) and digests (:mod:`bot.services.digest`) keep their
-  modules; they are wired here like every other worker.
+* The ingestion pipeline (:mod:`bot.pipeline`) keeps its module; it is wired here like every other
+  worker. The digest job is :mod:`bot.workers.digest` (its rules stay in :mod:`bot.services.digest`).
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from bot.delivery.sender import Sender
 from bot.pipeline import Poller
 from bot.scheduling import JOB_ID as RECONCILE_JOB
 from bot.scheduling import Reconciler
-from bot.services.digest import Digester
 from bot.sources.fetch import Fetcher
 from bot.supervisor import HEALTHY, Supervisor, every
+from bot.workers.digest import Digester
 from bot.workers.http import HttpWorker
 from bot.workers.menus import CommandMenus
 from bot.workers.ops import NO_SOURCES, OpsNotifier, PulseMonitor

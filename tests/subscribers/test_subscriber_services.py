@@ -15,7 +15,8 @@ from bot.domain import AlertRequest, ChatKind, DeliveryStatus, SourceKind, Urgen
 from bot.exceptions import NotFound, ValidationError
 from bot.services import subscriptions as subs
 from bot.services.alerts import create_alert, plan_deliveries
-from bot.services.digest import Digester, digest_item_url
+from bot.services.digest import digest_item_url
+from bot.workers.digest import Digester
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
