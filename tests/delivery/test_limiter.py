@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.clock import FrozenClock
-from bot.delivery.limiter import Pacer
+from bot.delivery.limiter import ChatLimits, Pacer
 
 
 @dataclass(frozen=True)
@@ -139,3 +139,39 @@ def test_a_waiter_must_ask_again() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         Pacer(0, FrozenClock())
+
+
+def test_a_chat_waits_its_interval_after_each_message_and_others_do_not() -> None:
+    clock = FrozenClock()
+    chats = ChatLimits(clock, per_chat_interval=0.6, group_per_minute=20)
+    assert chats.wait_for(1) == 0
+    chats.record(1)
+    assert chats.wait_for(1) == pytest.approx(0.6)
+    assert chats.wait_for(2) == 0  # another chat is not held up by chat 1
+    clock.advance(0.5)
+    assert chats.wait_for(1) == pytest.approx(0.1)
+    clock.advance(0.1)
+    assert chats.wait_for(1) == 0
+
+
+def test_a_group_over_its_per_minute_cap_waits_for_the_oldest_to_leave_the_minute() -> None:
+    clock = FrozenClock()
+    chats = ChatLimits(clock, per_chat_interval=0.0, group_per_minute=2)
+    group = -100
+    chats.record(group)
+    clock.advance(10)
+    chats.record(group)
+    assert chats.wait_for(group) == pytest.approx(50)  # the first send leaves the window at t=60
+    clock.advance(50)
+    assert chats.wait_for(group) == 0
+    assert ChatLimits.is_group(group) and not ChatLimits.is_group(5)
+
+
+def test_prune_forgets_chats_that_are_free_again() -> None:
+    clock = FrozenClock()
+    chats = ChatLimits(clock, per_chat_interval=1.0, group_per_minute=20)
+    chats.record(1)
+    chats.record(-5)
+    clock.advance(61)
+    chats.prune()
+    assert len(chats) == 0

@@ -51,7 +51,6 @@ async def test_a_busy_chat_waits_without_blocking_the_others(world: World) -> No
     await world.subscribers(list(range(100, 120)), ("politics",))
     first = await world.alert("first", topics=("economy",))  # chat 1 only
     second = await world.alert("second", topics=("politics",))  # chat 1 again, and 20 others
-    started = asyncio.get_running_loop().time()
     await world.sender(per_chat_interval_seconds=0.6).run_until_idle()
     sends = [c for c in world.emulator.calls if c.method == "sendMessage"]
     to_one = [c for c in sends if c.params["chat_id"] == 1]
@@ -59,10 +58,10 @@ async def test_a_busy_chat_waits_without_blocking_the_others(world: World) -> No
         True,
         True,
     ]
-    assert (to_one[1].at - to_one[0].at).total_seconds() >= 0.55
+    # chat 1's second message was held (its interval, tested on the injected clock in test_limiter)
+    # while the 20 others went: nobody waited for chat 1, and chat 1 got both, in order
     others = [c for c in sends if c.params["chat_id"] != 1]
-    assert len(others) == 20 and others[-1].seq < to_one[1].seq  # nobody waited for chat 1
-    assert asyncio.get_running_loop().time() - started < 5
+    assert len(others) == 20 and others[-1].seq < to_one[1].seq
     for alert_id in (first, second):
         assert {r.status for r in await world.deliveries(alert_id)} == {DeliveryStatus.SENT}
 
