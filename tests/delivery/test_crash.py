@@ -79,11 +79,9 @@ async def test_kill_9_mid_broadcast_then_restart_delivers_to_everyone_with_bound
     restarted = world.sender(
         global_rate=150, concurrency=CONCURRENCY, record_batch_size=RECORD_BATCH, lease_seconds=120
     )
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    # the dead sender's leases (120 s) are taken over at once — its liveness lock died with it — so the
+    # round ends well before they could have expired (the bound is a safety net, half the lease)
     await asyncio.wait_for(restarted.run_until_idle(), 60)
-    # the dead sender's leases (120 s) were taken over at once: its liveness lock died with it
-    assert loop.time() - started < 20
     assert restarted.stats.recovered == len(leased)
 
     per_chat = Counter(m.chat_id for chat in chats for m in world.emulator.bot_messages(chat))
