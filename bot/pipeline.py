@@ -65,6 +65,7 @@ from bot.pipeline_store import (
     load_topics,
     mark_success,
     order_for_storage,
+    recent_stories,
     record_revision,
 )
 from bot.services.alerts import create_alert, plan_deliveries
@@ -72,6 +73,14 @@ from bot.services.escalation import StoryItem, follow_up
 from bot.sources.fetch import Fetcher
 from bot.sources.parsers import parse
 from bot.sources.spec import SourceSpec, TopicSpec
+
+__all__ = [  # the store helpers stay importable from here (bot.cli_sources uses them)
+    "PollOutcome",
+    "Poller",
+    "load_topics",
+    "order_for_storage",
+    "recent_stories",
+]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +111,12 @@ def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -
 
 FIRST_BATCH = 5
 """Items in a poll's first storing transaction; later ones are sized from its pace (see BATCH_SECONDS)."""
+INLINE_DECIDE_ITEMS = 200
+"""Polls of at most this many items are capped and counted (identity look-ups, a few milliseconds)
+inside the storing transaction; bigger ones in a worker thread first."""
+SMALL_BASELINE = 50
+"""A baseline of at most this many items (a usual feed) is stored in one transaction: bulk inserts,
+but each new story is also indexed for similarity (about half a millisecond a headline)."""
 INLINE_PARSE_BYTES = 64 * 1024
 """Bodies up to this size are parsed on the event loop (about a millisecond for a 20-item feed: less
 than the hop to a worker thread); bigger ones in a worker thread, so a huge feed never stalls it."""
@@ -235,8 +250,8 @@ class Poller:
     ) -> PollOutcome:
         """Store a successful poll: small polls in one transaction, big ones in bounded batches.
 
-        A poll whose new work is small — a baseline of at most ``POLLING__STORE_BATCH_SIZE`` items
-        (bulk inserts), or any poll with at most :data:`FIRST_BATCH` items not known by identity —
+        A poll whose new work is small — a baseline of at most :data:`SMALL_BASELINE` items (bulk
+        inserts), or any poll with at most :data:`FIRST_BATCH` items not known by identity —
         is decided, stored and marked successful in **one** transaction: the common steady poll (one
         new item among twenty seen ones) costs one write transaction, not four.
 
@@ -257,7 +272,7 @@ class Poller:
             return PollOutcome(source_id, "not_modified", source=spec.name, healthy=True)
         window = timedelta(hours=spec.dedup_window_hours)
         ordered = order_for_storage(items)
-        small = len(ordered) <= self._settings.store_batch_size
+        small = len(ordered) <= INLINE_DECIDE_ITEMS
         try:
             async with self._db_gate, self._sessionmaker() as session, session.begin():
                 baseline_done = await session.scalar(
@@ -269,7 +284,11 @@ class Poller:
                 recent = await self._recent_index(session, now, window)
                 if small:  # identity look-ups only: a few milliseconds for a few hundred items
                     ordered = self._cap_new_items(source_id, spec, ordered, recent, now, window)
-                    if baseline or _unknown(ordered, spec, recent, now, window) <= FIRST_BATCH:
+                    if (
+                        len(ordered) <= SMALL_BASELINE
+                        if baseline
+                        else _unknown(ordered, spec, recent, now, window) <= FIRST_BATCH
+                    ):
                         outcome = await self._store_items(
                             session, source_id, baseline, spec, ordered, recent, now
                         )
