@@ -9,6 +9,7 @@ refused row comes back as ``None``, never as an error.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,10 +60,16 @@ class RecentCache:
         stale = self.full_at is None or now - self.full_at > RECENT_FULL_RELOAD or now < self.full_at
         if self.index is None or window > self.span or stale:
             self.span = max(self.span, window)
-            self.index = StoryIndex(await recent_stories(session, now - self.span))
+            stories = await recent_stories(session, now - self.span)
+            # indexing tens of thousands of headlines is seconds of CPU: in a worker thread, so the
+            # event loop (user commands, the sender, other polls' I/O) keeps turning meanwhile
+            index = (
+                await asyncio.to_thread(StoryIndex, stories) if len(stories) > 500 else StoryIndex(stories)
+            )
+            self.index = index
             self.settled.clear()
             self.full_at = self.refreshed_at = now
-            return self.index
+            return index
         assert self.refreshed_at is not None
         # ids first (cheap), whole rows only for the ones not indexed yet: the margin re-reads every
         # story of the last seconds on each poll, which under load was most of a poll's cost
