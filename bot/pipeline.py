@@ -84,6 +84,8 @@ __all__ = [  # the store helpers stay importable from here (bot.cli_sources uses
 
 log = logging.getLogger(__name__)
 
+_SOURCES = Source.__table__
+
 AlertsHook = Callable[[Sequence[int]], Awaitable[None]]
 
 
@@ -174,14 +176,14 @@ class Poller:
         async with self._db_gate, self._sessionmaker() as session:
             row = (
                 await session.execute(
-                    select(
-                        Source.name,
-                        Source.enabled,
-                        Source.next_poll_at,
-                        Source.config,
-                        Source.etag,
-                        Source.last_modified,
-                    ).where(Source.id == source_id)
+                    select(  # Core columns: no ORM entity to build for the commonest read
+                        _SOURCES.c.name,
+                        _SOURCES.c.enabled,
+                        _SOURCES.c.next_poll_at,
+                        _SOURCES.c.config,
+                        _SOURCES.c.etag,
+                        _SOURCES.c.last_modified,
+                    ).where(_SOURCES.c.id == source_id)
                 )
             ).first()
             if row is None or not row.enabled:
@@ -276,7 +278,7 @@ class Poller:
         try:
             async with self._db_gate, self._sessionmaker() as session, session.begin():
                 baseline_done = await session.scalar(
-                    select(Source.baseline_done).where(Source.id == source_id)
+                    select(_SOURCES.c.baseline_done).where(_SOURCES.c.id == source_id)
                 )
                 if baseline_done is None:
                     return PollOutcome(source_id, "skipped")

@@ -14,9 +14,9 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -175,12 +175,8 @@ async def mark_success(
     }
     if changed:
         values.update(etag=etag, last_modified=last_modified, baseline_done=True)
-    result = await session.execute(
-        update(Source)
-        .where(Source.id == source_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    table = cast(Table, Source.__table__)  # Core, not the ORM's bulk UPDATE (a 304 is only this)
+    result = await session.execute(update(table).where(table.c.id == source_id).values(**values))
     return bool(getattr(result, "rowcount", 1))
 
 
