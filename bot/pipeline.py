@@ -60,13 +60,13 @@ from bot.pipeline_store import (
     RecentCache,
     bump_revision,
     insert_article,
-    insert_articles,
     known_story,
     load_topics,
     mark_success,
     order_for_storage,
     recent_stories,
     record_revision,
+    store_baseline,
 )
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.escalation import StoryItem, follow_up
@@ -414,7 +414,12 @@ class Poller:
                 slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()
             }
         if baseline:
-            return await self._store_baseline(session, source_id, spec, items, recent, now, topic_ids)
+            new, revised = await store_baseline(
+                session, source_id, spec.name, items, recent, now, window, topic_ids
+            )
+            return PollOutcome(
+                source_id, "baseline", len(items), new, source=spec.name, healthy=True, revisions=revised
+            )
         new = updates = duplicates = revisions = 0
         alert_ids: list[int] = []
         for item in items:
@@ -537,51 +542,6 @@ class Poller:
             log.info("%s: %s (alert %s)", spec.name, result.decision.reason, result.alert_id)
             return [result.alert_id]
         return []
-
-    async def _store_baseline(
-        self,
-        session: AsyncSession,
-        source_id: int,
-        spec: SourceSpec,
-        items: Sequence[ClassifiedItem],
-        recent: StoryIndex,
-        now: datetime,
-        topic_ids: dict[str, int],
-    ) -> PollOutcome:
-        """A baseline in bulk: identity decisions in memory, then one multi-row INSERT … ON CONFLICT DO
-        NOTHING … RETURNING per chunk and one INSERT for all topic links — instead of two statements per
-        item. A baseline pushes nothing and compares identity only, so the one difference from the
-        item-by-item path is that a repeat *within* this page is dropped by the unique keys rather than
-        by :func:`decide`; the stored rows are the same."""
-        window = timedelta(hours=spec.dedup_window_hours)
-        pending: list[tuple[ClassifiedItem, Candidate]] = []
-        revisions = 0
-        for item in items:
-            candidate = Candidate.from_classified(item, spec.name)
-            decision = decide(candidate, recent, now=now, window=window, threshold=math.inf)
-            if decision.decision is Decision.SEEN:
-                if decision.story_id is not None and await record_revision(
-                    session, source_id, decision.story_id, candidate, item, recent, now
-                ):
-                    revisions += 1
-                continue
-            pending.append((item, candidate))
-        ids = await insert_articles(session, source_id, pending, now)
-        links: list[dict[str, int]] = []
-        new = 0
-        for (item, candidate), article_id in zip(pending, ids, strict=True):
-            if article_id is None:  # the unique keys say it exists (or repeats an earlier item)
-                continue
-            new += 1
-            links += [
-                {"article_id": article_id, "topic_id": topic_ids[s]} for s in item.topics if s in topic_ids
-            ]
-            recent.add(known_story(article_id, spec.name, candidate, now, None))
-        if links:
-            await session.execute(article_topics.insert(), links)
-        return PollOutcome(
-            source_id, "baseline", len(items), new, source=spec.name, healthy=True, revisions=revisions
-        )
 
 
 def _unknown(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,9 +21,9 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Article, Source, Topic
+from bot.db.models import Article, Source, Topic, article_topics
 from bot.domain import ClassifiedItem
-from bot.news.dedup import Candidate, KnownStory, StoryIndex
+from bot.news.dedup import Candidate, Decision, KnownStory, StoryIndex, decide
 from bot.sources.spec import TopicSpec
 
 RECENT_FULL_RELOAD = timedelta(minutes=5)
@@ -296,3 +297,46 @@ async def insert_article(
         await session.execute(statement, [_article_row(source_id, item, candidate, now, story_id)])
     ).scalar()
     return inserted
+
+
+async def store_baseline(
+    session: AsyncSession,
+    source_id: int,
+    source_name: str,
+    items: Sequence[ClassifiedItem],
+    recent: StoryIndex,
+    now: datetime,
+    window: timedelta,
+    topic_ids: dict[str, int],
+) -> tuple[int, int]:
+    """A baseline in bulk; returns (new articles, revisions recorded).
+
+    Identity decisions in memory, then one multi-row INSERT … ON CONFLICT DO NOTHING … RETURNING per
+    chunk and one INSERT for all topic links — instead of two statements per item. A baseline pushes
+    nothing and compares identity only, so the one difference from the item-by-item path is that a
+    repeat *within* this page is dropped by the unique keys rather than by :func:`decide`; the stored
+    rows are the same."""
+    pending: list[tuple[ClassifiedItem, Candidate]] = []
+    revisions = 0
+    for item in items:
+        candidate = Candidate.from_classified(item, source_name)
+        decision = decide(candidate, recent, now=now, window=window, threshold=math.inf)
+        if decision.decision is Decision.SEEN:
+            if decision.story_id is not None and await record_revision(
+                session, source_id, decision.story_id, candidate, item, recent, now
+            ):
+                revisions += 1
+            continue
+        pending.append((item, candidate))
+    ids = await insert_articles(session, source_id, pending, now)
+    links: list[dict[str, int]] = []
+    new = 0
+    for (item, candidate), article_id in zip(pending, ids, strict=True):
+        if article_id is None:  # the unique keys say it exists (or repeats an earlier item)
+            continue
+        new += 1
+        links += [{"article_id": article_id, "topic_id": topic_ids[s]} for s in item.topics if s in topic_ids]
+        recent.add(known_story(article_id, source_name, candidate, now, None))
+    if links:
+        await session.execute(article_topics.insert(), links)
+    return new, revisions
