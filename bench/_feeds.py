@@ -107,10 +107,16 @@ WORDS = [
 
 
 _LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
-_PSEUDO = [
-    "".join(random.Random(i).choice(_LETTERS) for _ in range(random.Random(-i).randint(3, 7)))
-    for i in range(3000)
-]
+
+
+def _pseudo_word(seed: int) -> str:
+    """One made-up word of 3–7 letters (one generator per word: seeding a fresh one per letter gave a
+    word of one repeated letter, so the "3,000" words were 140, and random headlines shared them)."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(_LETTERS) for _ in range(rng.randint(3, 7)))
+
+
+_PSEUDO = list(dict.fromkeys(_pseudo_word(i) for i in range(3000)))
 _VOCABULARY = WORDS + _PSEUDO
 # Zipf-like (exponent 0.6): the commonest word is in ~1 headline in 9, as "غزة" or "ترامب" on a busy day
 _WEIGHTS = [1 / (rank + 1) ** 0.6 for rank in range(len(_VOCABULARY))]

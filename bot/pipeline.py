@@ -2,7 +2,8 @@
 
     load source state (DB) → retrieve (HTTP, no DB session open) → parse + classify (pure)
       → decide new / seen / update / duplicate (pure, against recent stories)
-      → store (one transaction; unique keys are the final judge of "new")
+      → store (one transaction for a small poll, bounded batches for a big one; unique keys are the
+        final judge of "new") — writes live in :mod:`bot.pipeline_store`
       → after commit: wake delivery for the alerts created
 
 Invariants:
@@ -23,7 +24,7 @@ Invariants:
 * Links point at the story's first sighting: ``story_id`` of an update or a near-duplicate is the root
   article (never a chain), and the root's ``revision`` counts the updates recorded against it — a
   rewording as a new ticker line, or the same item (same guid / URL) whose headline changed.
-* Decisions are made against an in-memory index of the recent stories (:class:`_RecentCache`),
+* Decisions are made against an in-memory index of the recent stories (:class:`RecentCache`),
   refreshed incrementally and rebuilt every few minutes; a failed store discards it.
 * Every poll is counted in :data:`bot.metrics.POLLS`; ``SOURCE_LAST_SUCCESS`` and ``SOURCE_HEALTHY``
   follow the stored state.
@@ -43,26 +44,47 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.config import PollingSettings
-from bot.db.models import Article, Source, Topic, article_topics
+from bot.db.models import Source, Topic, article_topics
 from bot.domain import AlertRequest, ClassifiedItem, FetchedPage
 from bot.exceptions import AajelError, SourceError, SourceThrottled
 from bot.metrics import POLLS, SOURCE_HEALTHY, SOURCE_LAST_SUCCESS
 from bot.news.classify import classify
-from bot.news.dedup import THRESHOLD, Candidate, Decision, KnownStory, StoryIndex, decide
+from bot.news.dedup import THRESHOLD, Candidate, Decision, StoryIndex, decide
+from bot.pipeline_store import (
+    RecentCache,
+    bump_revision,
+    insert_article,
+    known_story,
+    load_topics,
+    mark_success,
+    order_for_storage,
+    recent_stories,
+    record_revision,
+    store_baseline,
+)
 from bot.services.alerts import create_alert, plan_deliveries
 from bot.services.escalation import StoryItem, follow_up
 from bot.sources.fetch import Fetcher
 from bot.sources.parsers import parse
 from bot.sources.spec import SourceSpec, TopicSpec
 
+__all__ = [  # the store helpers stay importable from here (bot.cli_sources uses them)
+    "PollOutcome",
+    "Poller",
+    "load_topics",
+    "order_for_storage",
+    "recent_stories",
+]
+
 log = logging.getLogger(__name__)
+
+_SOURCES = Source.__table__
 
 AlertsHook = Callable[[Sequence[int]], Awaitable[None]]
 
@@ -82,20 +104,6 @@ class PollOutcome:
     revisions: int = 0  # known items (same guid / URL) whose headline changed
 
 
-def order_for_storage(items: Sequence[ClassifiedItem]) -> list[ClassifiedItem]:
-    """Oldest first: by publication time when every item has one, else reversed feed order.
-
-    Feeds and tickers list newest first; when some items are undated, their position is the only
-    trustworthy order, so dates are not mixed with positions.
-    """
-    oldest_first = list(reversed(items))
-    dates = [item.item.published_at for item in oldest_first]
-    if any(d is None for d in dates):
-        return oldest_first
-    order = sorted(range(len(oldest_first)), key=lambda i: (dates[i], i))
-    return [oldest_first[i] for i in order]
-
-
 def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -> float:
     """Exponential backoff from the source's own interval, capped, with a little jitter."""
     base = max(interval, 5.0) * float(2 ** min(failures, 16))
@@ -105,35 +113,20 @@ def backoff_seconds(failures: int, settings: PollingSettings, interval: float) -
 
 FIRST_BATCH = 5
 """Items in a poll's first storing transaction; later ones are sized from its pace (see BATCH_SECONDS)."""
+INLINE_DECIDE_ITEMS = 200
+"""Polls of at most this many items are capped and counted (identity look-ups, a few milliseconds)
+inside the storing transaction; bigger ones in a worker thread first."""
+SMALL_BASELINE = 50
+"""A baseline of at most this many items (a usual feed) is stored in one transaction: bulk inserts,
+but each new story is also indexed for similarity (about half a millisecond a headline)."""
+INLINE_PARSE_BYTES = 64 * 1024
+"""Bodies up to this size are parsed on the event loop (about a millisecond for a 20-item feed: less
+than the hop to a worker thread); bigger ones in a worker thread, so a huge feed never stalls it."""
 BATCH_SECONDS = 0.05
 """A storing transaction aims to hold the database this long at most (issue 9: no source starves)."""
 
-RECENT_FULL_RELOAD = timedelta(minutes=5)
 TOPICS_RELOAD_SECONDS = 30.0
 """The declared topics are re-read at most this often (not on every poll): an import shows within 30 s."""
-RECENT_COMMIT_MARGIN = timedelta(seconds=10)
-
-
-@dataclass
-class _RecentCache:
-    """The recent stories the poller decides against, kept between polls.
-
-    Why: reloading (and re-indexing) every story of the window on each changed poll made one poll
-    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally from the rows
-    detected since the last refresh (minus :data:`RECENT_COMMIT_MARGIN` for another process's
-    transaction that committed a little later than it began), fully every :data:`RECENT_FULL_RELOAD`
-    (picks up other processes' revisions, deletions and very late commits, and drops what left the
-    window), and thrown away whenever a store fails (it may hold rows that were rolled back). This
-    process's own stories enter it directly. The database's unique keys stay the final judge of "new";
-    the cache only bounds how quickly *another process's* near-duplicate is recognised.
-    """
-
-    index: StoryIndex | None = None
-    span: timedelta = timedelta(0)  # widest dedup window covered
-    full_at: datetime | None = None
-    refreshed_at: datetime | None = None
-    settled: set[int] = dataclasses.field(default_factory=set)
-    """Articles whose story is breaking already: seeing them again (breaking) needs no follow-up look-up."""
 
 
 class Poller:
@@ -152,7 +145,7 @@ class Poller:
         self._settings = settings
         self._on_alerts = on_alerts
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._recent = _RecentCache()
+        self._recent = RecentCache()
         self._topics: tuple[float, list[TopicSpec]] | None = None  # (loaded at, topics)
         # new items a poll left out (over POLLING__MAX_ITEMS_PER_POLL): never stored, never pushed later
         self._skipped: defaultdict[int, set[str]] = defaultdict(set)
@@ -181,23 +174,36 @@ class Poller:
 
     async def _poll(self, source_id: int) -> PollOutcome:
         async with self._db_gate, self._sessionmaker() as session:
-            source = await session.get(Source, source_id)
-            if source is None or not source.enabled:
-                return PollOutcome(source_id, "skipped", source=source.name if source else None)
-            if source.next_poll_at is not None and source.next_poll_at > self._clock.now():
-                return PollOutcome(source_id, "skipped", error="backing off", source=source.name)
-            spec = SourceSpec.from_json(source.config)
-            etag, last_modified = source.etag, source.last_modified
+            row = (
+                await session.execute(
+                    select(  # Core columns: no ORM entity to build for the commonest read
+                        _SOURCES.c.name,
+                        _SOURCES.c.enabled,
+                        _SOURCES.c.next_poll_at,
+                        _SOURCES.c.config,
+                        _SOURCES.c.etag,
+                        _SOURCES.c.last_modified,
+                    ).where(_SOURCES.c.id == source_id)
+                )
+            ).first()
+            if row is None or not row.enabled:
+                return PollOutcome(source_id, "skipped", source=row.name if row else None)
+            if row.next_poll_at is not None and as_utc(row.next_poll_at) > self._clock.now():
+                return PollOutcome(source_id, "skipped", error="backing off", source=row.name)
             topics = await self._load_topics(session)
+        spec = SourceSpec.from_json(row.config)
         try:
             page = await self._fetcher.fetch(
-                spec.url, source=spec.name, etag=etag, last_modified=last_modified
+                spec.url, source=spec.name, etag=row.etag, last_modified=row.last_modified
             )
-            # parsing and classifying are pure CPU work — seconds for a 20,000-item feed: a worker
-            # thread keeps the event loop (user commands, the sender) responsive meanwhile (issue 9)
-            items = (
-                [] if page.not_modified else await asyncio.to_thread(_parse_and_classify, spec, page, topics)
-            )
+            if page.not_modified:
+                items: list[ClassifiedItem] = []
+            elif len(page.body) <= INLINE_PARSE_BYTES:  # a thread hop costs more than a small feed
+                items = _parse_and_classify(spec, page, topics)
+            else:
+                # parsing and classifying are pure CPU work — seconds for a 20,000-item feed: a worker
+                # thread keeps the event loop (user commands, the sender) responsive meanwhile (issue 9)
+                items = await asyncio.to_thread(_parse_and_classify, spec, page, topics)
         except SourceError as e:
             return await self._record_failure(source_id, e)
         except AajelError as e:  # a classification bug must not kill the poller either
@@ -244,63 +250,88 @@ class Poller:
     async def _store(
         self, source_id: int, spec: SourceSpec, page: FetchedPage, items: Sequence[ClassifiedItem]
     ) -> PollOutcome:
-        """Store a successful poll in bounded transactions (issue 9: no source can starve the others).
+        """Store a successful poll: small polls in one transaction, big ones in bounded batches.
 
-        Items go in batches of at most ``POLLING__STORE_BATCH_SIZE``, one transaction each, oldest
-        first; the database lock (SQLite's single writer, our ``_db_gate``) is let go between batches,
-        so user commands and delivery claims get their turn. The source's own state (success, ETag,
-        baseline done) is written last: if a batch fails, the next poll fetches the feed again and
-        finds the stored batches seen. At most ``POLLING__MAX_ITEMS_PER_POLL`` new items are stored per
-        poll, the newest; older new ones are logged and skipped for the rest of this process's life.
+        A poll whose new work is small — a baseline of at most :data:`SMALL_BASELINE` items (bulk
+        inserts), or any poll with at most :data:`FIRST_BATCH` items not known by identity —
+        is decided, stored and marked successful in **one** transaction: the common steady poll (one
+        new item among twenty seen ones) costs one write transaction, not four.
+
+        Bigger polls (issue 9: no source can starve the others) go in batches of at most
+        ``POLLING__STORE_BATCH_SIZE``, one transaction each, oldest first; the database lock (SQLite's
+        single writer, our ``_db_gate``) is let go between batches, so user commands and delivery
+        claims get their turn. The source's own state (success, ETag, baseline done) is written last:
+        if a batch fails, the next poll fetches the feed again and finds the stored batches seen. At
+        most ``POLLING__MAX_ITEMS_PER_POLL`` new items are stored per poll, the newest; older new ones
+        are logged and skipped for the rest of this process's life.
         """
         now = self._clock.now()
         if page.not_modified:  # the common case: one UPDATE, no ORM load (steady polling speed)
             async with self._db_gate, self._sessionmaker() as session, session.begin():
-                result = await session.execute(
-                    update(Source)
-                    .where(Source.id == source_id)
-                    .values(
-                        last_polled_at=now,
-                        last_success_at=now,
-                        failure_count=0,
-                        last_error=None,
-                        healthy=True,
-                        next_poll_at=None,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            if not getattr(result, "rowcount", 1):
+                found = await mark_success(session, source_id, now)
+            if not found:
                 return PollOutcome(source_id, "skipped")
             return PollOutcome(source_id, "not_modified", source=spec.name, healthy=True)
-        async with self._db_gate, self._sessionmaker() as session, session.begin():
-            source = await session.get(Source, source_id)
-            if source is None:
-                return PollOutcome(source_id, "skipped")
-            window = timedelta(hours=spec.dedup_window_hours)
-            try:
+        window = timedelta(hours=spec.dedup_window_hours)
+        ordered = order_for_storage(items)
+        small = len(ordered) <= INLINE_DECIDE_ITEMS
+        try:
+            async with self._db_gate, self._sessionmaker() as session, session.begin():
+                baseline_done = await session.scalar(
+                    select(_SOURCES.c.baseline_done).where(_SOURCES.c.id == source_id)
+                )
+                if baseline_done is None:
+                    return PollOutcome(source_id, "skipped")
+                baseline = not baseline_done
                 recent = await self._recent_index(session, now, window)
-            except BaseException:
-                self._recent.index = None  # it may now hold rows that are being rolled back
-                self._recent.settled.clear()
-                raise
-        # pure CPU over every item (thousands in a huge feed): in a worker thread, like parsing; it only
-        # reads the recent-stories index, which other polls may extend meanwhile (appends, no rebuild)
-        ordered = await asyncio.to_thread(
-            self._cap_new_items, source_id, spec, order_for_storage(items), recent, now, window
-        )
+                if small:  # identity look-ups only: a few milliseconds for a few hundred items
+                    ordered = self._cap_new_items(source_id, spec, ordered, recent, now, window)
+                    if (
+                        len(ordered) <= SMALL_BASELINE
+                        if baseline
+                        else _unknown(ordered, spec, recent, now, window) <= FIRST_BATCH
+                    ):
+                        outcome = await self._store_items(
+                            session, source_id, baseline, spec, ordered, recent, now
+                        )
+                        await mark_success(
+                            session, source_id, now, etag=page.etag, last_modified=page.last_modified,
+                            changed=True,
+                        )  # fmt: skip
+                        return dataclasses.replace(outcome, source_id=source_id, items=len(items))
+        except BaseException:
+            self._recent.discard()  # it may now hold rows that were rolled back
+            raise
+        if not small:
+            # pure CPU over every item (thousands in a huge feed): in a worker thread, like parsing; it
+            # only reads the recent-stories index, which other polls may extend meanwhile (appends)
+            ordered = await asyncio.to_thread(
+                self._cap_new_items, source_id, spec, ordered, recent, now, window
+            )
+        return await self._store_batches(source_id, baseline, spec, page, len(items), ordered, recent, now)
+
+    async def _store_batches(
+        self,
+        source_id: int,
+        baseline: bool,
+        spec: SourceSpec,
+        page: FetchedPage,
+        count: int,
+        ordered: list[ClassifiedItem],
+        recent: StoryIndex,
+        now: datetime,
+    ) -> PollOutcome:
+        """A big poll in bounded transactions, each sized to hold the lock about BATCH_SECONDS."""
         most = self._settings.store_batch_size
         size = min(most, FIRST_BATCH)
-        outcome = PollOutcome(source_id, "baseline" if not source.baseline_done else "ok", len(items))
+        outcome = PollOutcome(source_id, "baseline" if baseline else "ok", count)
         try:
             start = 0
             while start < len(ordered):
                 began = self._clock.monotonic()
                 async with self._db_gate, self._sessionmaker() as session, session.begin():
-                    # _store_items puts what it gets into storage order itself: hand it the batch as a
-                    # feed lists it (newest first), so that order comes back out unchanged
-                    chunk = ordered[start : start + size][::-1]
-                    batch = await self._store_items(session, source, spec, chunk, recent, now)
+                    chunk = ordered[start : start + size]
+                    batch = await self._store_items(session, source_id, baseline, spec, chunk, recent, now)
                 outcome = _add_batch(outcome, batch)
                 start += len(chunk)
                 # size the next batch to last about BATCH_SECONDS: deciding an item against many
@@ -313,17 +344,15 @@ class Poller:
                     # delivery claims waiting for the event loop or SQLite's lock get their turn
                     await asyncio.sleep(min(max(took, 0.0), BATCH_SECONDS))
             async with self._db_gate, self._sessionmaker() as session, session.begin():
-                stored = await session.get(Source, source_id)
-                if stored is None:
-                    return PollOutcome(source_id, "skipped")
-                _mark_success(stored, now)
-                stored.etag = page.etag
-                stored.last_modified = page.last_modified
-                stored.baseline_done = True
+                found = await mark_success(
+                    session, source_id, now, etag=page.etag, last_modified=page.last_modified, changed=True
+                )
+            if not found:
+                return PollOutcome(source_id, "skipped")
         except BaseException:
-            self._recent.index = None  # it may now hold rows that were rolled back
+            self._recent.discard()  # it may now hold rows that were rolled back
             raise
-        return dataclasses.replace(outcome, items=len(items), source=spec.name, healthy=True)
+        return dataclasses.replace(outcome, items=count, source=spec.name, healthy=True)
 
     def _cap_new_items(
         self,
@@ -365,45 +394,35 @@ class Poller:
         return [item for index, item in enumerate(ordered) if index not in drop]
 
     async def _recent_index(self, session: AsyncSession, now: datetime, window: timedelta) -> StoryIndex:
-        cache = self._recent
-        stale = cache.full_at is None or now - cache.full_at > RECENT_FULL_RELOAD or now < cache.full_at
-        if cache.index is None or window > cache.span or stale:
-            cache.span = max(cache.span, window)
-            cache.index = StoryIndex(await recent_stories(session, now - cache.span))
-            cache.settled.clear()
-            cache.full_at = cache.refreshed_at = now
-            return cache.index
-        assert cache.refreshed_at is not None
-        # ids first (cheap), whole rows only for the ones not indexed yet: the margin re-reads every
-        # story of the last seconds on each poll, which under load was most of a poll's cost
-        since = min(now, cache.refreshed_at) - RECENT_COMMIT_MARGIN
-        ids = await session.scalars(select(Article.id).where(Article.detected_at >= since))
-        unknown = [i for i in ids if cache.index.get(i) is None]
-        if unknown:
-            for story in await recent_stories(session, since, only=unknown if len(unknown) <= 2000 else None):
-                if cache.index.get(story.id) is None:
-                    cache.index.add(story)
-        cache.refreshed_at = now
-        return cache.index
+        return await self._recent.refresh(session, now, window)
 
     async def _store_items(
         self,
         session: AsyncSession,
-        source: Source,
+        source_id: int,
+        baseline: bool,
         spec: SourceSpec,
         items: Sequence[ClassifiedItem],
         recent: StoryIndex,
         now: datetime,
     ) -> PollOutcome:
-        """Decide and store every item, oldest first, inside the caller's transaction."""
-        baseline = not source.baseline_done
+        """Decide and store every item (already in storage order) inside the caller's transaction."""
         window = timedelta(hours=spec.dedup_window_hours)
-        topic_ids = {slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()}
+        topic_ids: dict[str, int] = {}
+        if any(item.topics for item in items):
+            topic_ids = {
+                slug: tid for tid, slug in (await session.execute(select(Topic.id, Topic.slug))).all()
+            }
         if baseline:
-            return await self._store_baseline(session, source, spec, items, recent, now, topic_ids)
+            new, revised = await store_baseline(
+                session, source_id, spec.name, items, recent, now, window, topic_ids
+            )
+            return PollOutcome(
+                source_id, "baseline", len(items), new, source=spec.name, healthy=True, revisions=revised
+            )
         new = updates = duplicates = revisions = 0
         alert_ids: list[int] = []
-        for item in order_for_storage(items):
+        for item in items:
             candidate = Candidate.from_classified(item, spec.name)
             # a baseline pushes nothing, so only identity matters: skip the costly similarity
             # search (a new source's backlog would otherwise be compared with every recent story)
@@ -411,8 +430,8 @@ class Poller:
                 candidate, recent, now=now, window=window, threshold=math.inf if baseline else THRESHOLD
             )
             if decision.decision is Decision.SEEN:
-                revised = decision.story_id is not None and await _record_revision(
-                    session, source.id, decision.story_id, candidate, item, recent, now
+                revised = decision.story_id is not None and await record_revision(
+                    session, source_id, decision.story_id, candidate, item, recent, now
                 )
                 revisions += revised
                 if decision.story_id is not None and not baseline:
@@ -423,7 +442,7 @@ class Poller:
                 continue
             matched = None if decision.story_id is None else recent.get(decision.story_id)
             story_id = None if matched is None else matched.root_id
-            article_id = await _insert_article(session, source.id, item, candidate, now, story_id)
+            article_id = await insert_article(session, source_id, item, candidate, now, story_id)
             if article_id is None:  # the unique keys say it exists: seen after all
                 continue
             if item.topics:
@@ -435,11 +454,11 @@ class Poller:
                         if s in topic_ids
                     ],
                 )
-            recent.add(_known(article_id, spec.name, candidate, now, story_id))
+            recent.add(known_story(article_id, spec.name, candidate, now, story_id))
             if decision.decision is Decision.UPDATE:
                 updates += 1
                 if story_id is not None:
-                    await _bump_revision(session, story_id, now)
+                    await bump_revision(session, story_id, now)
             if decision.decision is Decision.DUPLICATE:
                 duplicates += 1
             if decision.decision in (Decision.UPDATE, Decision.DUPLICATE):
@@ -470,7 +489,7 @@ class Poller:
             await plan_deliveries(session, planned.alert_id, self._clock)
             alert_ids.append(planned.alert_id)
         return PollOutcome(
-            source.id,
+            source_id,
             "baseline" if baseline else "ok",
             len(items),
             new,
@@ -496,7 +515,7 @@ class Poller:
 
         Only a breaking item or a new wording can be one, so the common case — the same item seen
         again — costs nothing; a breaking item of a story known to be breaking is remembered in
-        :attr:`_RecentCache.settled` so its repeats cost no look-up either.
+        :attr:`RecentCache.settled` so its repeats cost no look-up either.
         """
         settled = self._recent.settled
         if not (reworded or item.urgency.is_breaking) or (not reworded and article_id in settled):
@@ -524,111 +543,25 @@ class Poller:
             return [result.alert_id]
         return []
 
-    async def _store_baseline(
-        self,
-        session: AsyncSession,
-        source: Source,
-        spec: SourceSpec,
-        items: Sequence[ClassifiedItem],
-        recent: StoryIndex,
-        now: datetime,
-        topic_ids: dict[str, int],
-    ) -> PollOutcome:
-        """A baseline in bulk: identity decisions in memory, then one multi-row INSERT … ON CONFLICT DO
-        NOTHING … RETURNING per chunk and one INSERT for all topic links — instead of two statements per
-        item. A baseline pushes nothing and compares identity only, so the one difference from the
-        item-by-item path is that a repeat *within* this page is dropped by the unique keys rather than
-        by :func:`decide`; the stored rows are the same."""
-        window = timedelta(hours=spec.dedup_window_hours)
-        pending: list[tuple[ClassifiedItem, Candidate]] = []
-        revisions = 0
-        for item in order_for_storage(items):
-            candidate = Candidate.from_classified(item, spec.name)
-            decision = decide(candidate, recent, now=now, window=window, threshold=math.inf)
-            if decision.decision is Decision.SEEN:
-                if decision.story_id is not None and await _record_revision(
-                    session, source.id, decision.story_id, candidate, item, recent, now
-                ):
-                    revisions += 1
-                continue
-            pending.append((item, candidate))
-        ids = await _insert_articles(session, source.id, pending, now)
-        links: list[dict[str, int]] = []
-        new = 0
-        for (item, candidate), article_id in zip(pending, ids, strict=True):
-            if article_id is None:  # the unique keys say it exists (or repeats an earlier item)
-                continue
-            new += 1
-            links += [
-                {"article_id": article_id, "topic_id": topic_ids[s]} for s in item.topics if s in topic_ids
-            ]
-            recent.add(_known(article_id, spec.name, candidate, now, None))
-        if links:
-            await session.execute(article_topics.insert(), links)
-        return PollOutcome(
-            source.id, "baseline", len(items), new, source=spec.name, healthy=True, revisions=revisions
-        )
 
-
-BULK_CHUNK = 200
-"""Rows per multi-row INSERT (13 parameters a row stays far below SQLite's variable limit)."""
-
-
-async def _insert_articles(
-    session: AsyncSession, source_id: int, pending: Sequence[tuple[ClassifiedItem, Candidate]], now: datetime
-) -> list[int | None]:
-    """Insert many articles, skipping those a unique key refuses; the new id per item (or ``None``)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    ids: list[int | None] = []
-    for start in range(0, len(pending), BULK_CHUNK):
-        chunk = pending[start : start + BULK_CHUNK]
-        rows = [
-            {
-                "source_id": source_id,
-                "guid": candidate.guid,
-                "url": item.item.url,
-                "canonical_url": candidate.canonical_url,
-                "title_key": candidate.title_key,
-                "headline": item.headline,
-                "summary": item.item.summary,
-                "urgency": item.urgency,
-                "published_at": item.item.published_at,
-                "detected_at": now,
-                "story_id": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for item, candidate in chunk
-        ]
-        statement = (
-            dialect.insert(Article)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(Article.id, Article.guid, Article.canonical_url, Article.title_key)
-        )
-        # RETURNING order is not promised: match the inserted rows back by their identity
-        inserted = {
-            (r.guid, r.canonical_url, r.title_key): r.id for r in (await session.execute(statement)).all()
-        }
-        for _, candidate in chunk:
-            ids.append(inserted.pop((candidate.guid, candidate.canonical_url, candidate.title_key), None))
-    return ids
+def _unknown(
+    items: Sequence[ClassifiedItem], spec: SourceSpec, recent: StoryIndex, now: datetime, window: timedelta
+) -> int:
+    """How many items the index does not know by identity (guid / URL / title): the ones whose
+    decision may cost a similarity search and whose storing costs statements."""
+    return sum(
+        decide(
+            Candidate.from_classified(item, spec.name), recent, now=now, window=window, threshold=math.inf
+        ).decision
+        is not Decision.SEEN
+        for item in items
+    )
 
 
 def _parse_and_classify(
     spec: SourceSpec, page: FetchedPage, topics: Sequence[TopicSpec]
 ) -> list[ClassifiedItem]:
     return [classify(item, spec, topics) for item in parse(spec, page)]
-
-
-def _mark_success(source: Source, now: datetime) -> None:
-    source.last_polled_at = now
-    source.last_success_at = now
-    source.failure_count = 0
-    source.last_error = None
-    source.healthy = True
-    source.next_poll_at = None  # only a backoff sets it; the scheduler owns the normal cadence
-    source.updated_at = now
 
 
 def _add_batch(total: PollOutcome, batch: PollOutcome) -> PollOutcome:
@@ -643,22 +576,6 @@ def _add_batch(total: PollOutcome, batch: PollOutcome) -> PollOutcome:
     )
 
 
-def _known(
-    article_id: int, source_name: str, candidate: Candidate, now: datetime, story_id: int | None
-) -> KnownStory:
-    """The stored article as the recent-stories index knows it (both store paths add it the same way)."""
-    return KnownStory(
-        id=article_id,
-        source_name=source_name,
-        guid=candidate.guid,
-        canonical_url=candidate.canonical_url,
-        title_key=candidate.title_key,
-        headline=candidate.headline,
-        detected_at=now,
-        story_id=story_id,
-    )
-
-
 def _record_metrics(outcome: PollOutcome, clock: Clock) -> None:
     """Count the poll and mirror the stored health in the gauges (only for sources that exist)."""
     if outcome.source is None:
@@ -668,119 +585,3 @@ def _record_metrics(outcome: PollOutcome, clock: Clock) -> None:
         SOURCE_HEALTHY.labels(source=outcome.source).set(1 if outcome.healthy else 0)
     if outcome.status in ("ok", "baseline", "not_modified"):
         SOURCE_LAST_SUCCESS.labels(source=outcome.source).set(clock.now().timestamp())
-
-
-async def load_topics(session: AsyncSession) -> list[TopicSpec]:
-    """The declared topics, in declaration order, as the classifier wants them."""
-    return [
-        TopicSpec(t.slug, t.name_ar, t.name_en, tuple(t.keywords or ()))
-        for t in await session.scalars(select(Topic).order_by(Topic.id))
-    ]
-
-
-async def recent_stories(
-    session: AsyncSession, since: datetime, *, only: Sequence[int] | None = None
-) -> list[KnownStory]:
-    """Every article detected since ``since`` (of ``only`` these ids, if given), oldest first, reduced
-    to what the decider needs."""
-    rows = await session.execute(
-        select(
-            Article.id,
-            Source.name,
-            Article.guid,
-            Article.canonical_url,
-            Article.title_key,
-            Article.headline,
-            Article.detected_at,
-            Article.story_id,
-        )
-        .join(Source, Source.id == Article.source_id)
-        .where(Article.detected_at >= since, *(() if only is None else (Article.id.in_(only),)))
-        .order_by(Article.id)
-    )
-    return [
-        KnownStory(
-            id=row.id,
-            source_name=row.name,
-            guid=row.guid,
-            canonical_url=row.canonical_url,
-            title_key=row.title_key or "",
-            headline=row.headline,
-            detected_at=row.detected_at,
-            story_id=row.story_id,
-        )
-        for row in rows.all()
-    ]
-
-
-async def _bump_revision(session: AsyncSession, story_id: int, now: datetime) -> None:
-    await session.execute(
-        update(Article).where(Article.id == story_id).values(revision=Article.revision + 1, updated_at=now)
-    )
-
-
-async def _record_revision(
-    session: AsyncSession,
-    source_id: int,
-    article_id: int,
-    candidate: Candidate,
-    item: ClassifiedItem,
-    recent: StoryIndex,
-    now: datetime,
-) -> bool:
-    """A known item (same guid / URL) whose headline changed: store the new wording on its row.
-
-    Returns True when a revision was recorded. Nothing is pushed. The row keeps its identity; when
-    another article of the source already holds the new wording, the change is not applied (the
-    unique title key would refuse it, and that wording is stored already).
-    """
-    known = recent.get(article_id)
-    if known is None or known.title_key == candidate.title_key:
-        return False
-    clash = await session.scalar(
-        select(Article.id).where(Article.source_id == source_id, Article.title_key == candidate.title_key)
-    )
-    if clash is not None:
-        return False
-    await session.execute(
-        update(Article)
-        .where(Article.id == article_id)
-        .values(
-            headline=item.headline,
-            title_key=candidate.title_key,
-            revision=Article.revision + 1,
-            updated_at=now,
-        )
-    )
-    recent.replace(dataclasses.replace(known, headline=candidate.headline, title_key=candidate.title_key))
-    return True
-
-
-async def _insert_article(
-    session: AsyncSession,
-    source_id: int,
-    item: ClassifiedItem,
-    candidate: Candidate,
-    now: datetime,
-    story_id: int | None,
-) -> int | None:
-    """Insert the article unless a unique key says it exists; returns the new id or ``None``."""
-    values = {
-        "source_id": source_id,
-        "guid": candidate.guid,
-        "url": item.item.url,
-        "canonical_url": candidate.canonical_url,
-        "title_key": candidate.title_key,
-        "headline": item.headline,
-        "summary": item.item.summary,
-        "urgency": item.urgency,
-        "published_at": item.item.published_at,
-        "detected_at": now,
-        "story_id": story_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Article).values(**values).on_conflict_do_nothing().returning(Article.id)
-    inserted: int | None = await session.scalar(statement)
-    return inserted

@@ -24,6 +24,7 @@ guards for a different number, place, direction or negation; threshold chosen by
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from bot.news.samestory import (
     PARAMS_BY_LANGUAGE,
     THRESHOLD,
     Comparison,
+    Params,
     calibrate,
     compare,
     features,
@@ -207,9 +209,11 @@ class StoryIndex:
         self._guid: dict[tuple[str, str], KnownStory] = {}
         self._url: dict[tuple[str, str], KnownStory] = {}
         self._title: dict[tuple[str, str], list[KnownStory]] = {}
-        self._postings: dict[str, dict[int, float]] = {}  # key → story id → its rarest word's zipf
-        # story id → (total word weight per language, words, mostly Arabic?)
-        self._totals: dict[int, tuple[dict[str, float], int, bool]] = {}
+        # key → shelf → story id → the zipf of its rarest word under that key (see _Shelf)
+        self._postings: dict[str, dict[_Shelf, dict[int, float]]] = {}
+        self._sizes: dict[str, int] = {}  # key → stories posted under it with a light pairing
+        # story id → (total word weight per language, words, mostly Arabic?, total-weight shelf)
+        self._totals: dict[int, tuple[dict[str, float], int, bool, _Totals]] = {}
         for story in stories:
             self.add(story)
 
@@ -231,15 +235,32 @@ class StoryIndex:
         self._title.setdefault((story.source_name, story.title_key), []).append(story)
         self._post(story)
 
+    def _keys(self, headline: str) -> dict[str, float]:
+        """Each posting key of a headline with the Zipf of its rarest word under that key."""
+        rarest: dict[str, float] = {}
+        for keys, zipf in _posting(headline)[0]:
+            for key in keys:
+                if zipf < rarest.get(key, 99.0):
+                    rarest[key] = zipf
+        return rarest
+
     def _post(self, story: KnownStory) -> None:
         words, count = _posting(story.headline)
         totals = {lang: sum(p.weight(z) for _, z in words) for lang, p in PARAMS_BY_LANGUAGE.items()}
-        self._totals[story.id] = (totals, count, features(story.headline).arabic)
-        for keys, zipf in words:
-            for key in keys:
-                posting = self._postings.setdefault(key, {})
-                if zipf < posting.get(story.id, 99.0):
-                    posting[story.id] = zipf
+        arabic = features(story.headline).arabic
+        level = (arabic, _log2(totals["ar"]), _log2(totals["en"]))
+        self._totals[story.id] = (totals, count, arabic, level)
+        for key, zipf in self._keys(story.headline).items():
+            self._postings.setdefault(key, {}).setdefault((*level, zipf >= LIGHT_ZIPF), {})[story.id] = zipf
+            if zipf >= LIGHT_ZIPF:
+                self._sizes[key] = self._sizes.get(key, 0) + 1
+
+    def _unpost(self, story: KnownStory) -> None:
+        level = self._totals[story.id][3]
+        for key, zipf in self._keys(story.headline).items():
+            shelf = (*level, zipf >= LIGHT_ZIPF)
+            if self._postings.get(key, {}).get(shelf, {}).pop(story.id, None) is not None and shelf[3]:
+                self._sizes[key] -= 1
 
     def replace(self, story: KnownStory) -> None:
         """Swap in a revised story (same id: a new headline); exact keys keep pointing at it."""
@@ -247,9 +268,7 @@ class StoryIndex:
         if old is not None:
             bucket = self._title.get((old.source_name, old.title_key), [])
             self._title[(old.source_name, old.title_key)] = [k for k in bucket if k.id != old.id]
-            for keys, _weight in _posting(old.headline)[0]:
-                for key in keys:
-                    self._postings.get(key, {}).pop(old.id, None)
+            self._unpost(old)
             for index in (self._guid, self._url):
                 for k, v in list(index.items()):
                     if v.id == old.id:
@@ -269,30 +288,87 @@ class StoryIndex:
     def same_title(self, candidate: Candidate) -> list[KnownStory]:
         return self._title.get((candidate.source_name, candidate.title_key), [])
 
-    def similar_candidates(self, headline: str, threshold: float = THRESHOLD) -> list[KnownStory]:
+    def similar_candidates(
+        self, headline: str, threshold: float = THRESHOLD, *, prefilter: bool = True
+    ) -> list[KnownStory]:
         """Stories whose score with ``headline`` could reach ``threshold``: each word of the headline
         is paired, through the posting keys it shares with a story, with that story's rarest (so
         heaviest) such word; if even that best case (:func:`bot.news.samestory.score_bound`,
         calibrated, in the pair's language's parameters) stays below the threshold,
-        :func:`compare` cannot reach it and the story is skipped."""
+        :func:`compare` cannot reach it and the story is skipped.
+
+        The prefilter is exact (the same stories come out; ``prefilter=False`` is the reference the
+        tests compare with). It spares walking, story by story, the long postings of the headline's
+        *common* words (light pairings with :data:`COMMON_POSTING` stories or more), where most of the time went: there a
+        story is nearly always paired with a common word of its own (Zipf ≥ :data:`LIGHT_ZIPF`,
+        "light"). Postings are shelved by the story's language and total weight and by the pairing's
+        lightness; a light shelf is skipped when even the best case — every common word paired with
+        the heaviest light word, against the shelf's lightest total — cannot reach the threshold.
+        A story that a rare word or a heavy pairing reaches anyway gets its light pairings looked up."""
         words, count = _posting(headline)
         arabic = features(headline).arabic
         by_lang = {lang: PARAMS_BY_LANGUAGE[lang] for lang in (("ar", "en") if arabic else ("en",))}
-        reach: dict[int, float] = {}
-        for keys, zipf in words:
+        totals = {lang: sum(params.weight(z) for _, z in words) for lang, params in by_lang.items()}
+        common = {
+            n
+            for n, (keys, _zipf) in enumerate(words)
+            if prefilter and sum(self._sizes.get(key, 0) for key in keys) >= COMMON_POSTING
+        }
+        light = {
+            lang: sum(params.weight(words[n][1]) + params.weight(LIGHT_ZIPF) for n in common) / 2
+            for lang, params in by_lang.items()
+        }
+        hopeless: dict[_Shelf, bool] = {}
+
+        def skip(shelf: _Shelf) -> bool:
+            """A light shelf no story of which can reach the threshold through common words alone."""
+            if not shelf[3]:
+                return False
+            if shelf not in hopeless:
+                lang = "ar" if arabic and shelf[0] else "en"
+                params = by_lang[lang]
+                lightest = (
+                    0.0 if shelf[1 if lang == "ar" else 2] < 0 else 2.0 ** shelf[1 if lang == "ar" else 2]
+                )
+                bound = _best_case(light[lang], totals[lang], lightest, params)
+                hopeless[shelf] = calibrate(bound, params) < threshold
+            return hopeless[shelf]
+
+        pairs: list[dict[int, float]] = []  # per headline word: story id → its rarest word's zipf
+        for n, (keys, _zipf) in enumerate(words):
             rarest: dict[int, float] = {}
             for key in keys:
-                for story_id, other in self._postings.get(key, {}).items():
-                    if other < rarest.get(story_id, 99.0):
-                        rarest[story_id] = other
+                for shelf, posting in self._postings.get(key, {}).items():
+                    if n in common and skip(shelf):
+                        continue
+                    for story_id, other in posting.items():
+                        if other < rarest.get(story_id, 99.0):
+                            rarest[story_id] = other
+            pairs.append(rarest)
+        reached = set().union(*pairs)
+        for n in common:  # the skipped light pairings of the stories reached anyway
+            keys = words[n][0]
+            rarest = pairs[n]
+            for story_id in reached:
+                if story_id in rarest:
+                    continue  # a heavy pairing (or an unskipped shelf) already: lighter ones lose
+                level = self._totals[story_id][3]
+                shelf = (*level, True)
+                if not skip(shelf):
+                    continue  # walked already: no pairing
+                for key in keys:
+                    found = self._postings.get(key, {}).get(shelf, {}).get(story_id)
+                    if found is not None and found < rarest.get(story_id, 99.0):
+                        rarest[story_id] = found
+        reach: dict[int, float] = {}
+        for (_keys, zipf), rarest in zip(words, pairs, strict=True):
             weights = {lang: params.weight(zipf) for lang, params in by_lang.items()}
             for story_id, other in rarest.items():
                 lang = "ar" if arabic and self._totals[story_id][2] else "en"  # as compare() picks
                 reach[story_id] = reach.get(story_id, 0.0) + (weights[lang] + by_lang[lang].weight(other)) / 2
-        totals = {lang: sum(params.weight(z) for _, z in words) for lang, params in by_lang.items()}
         out = []
         for story_id in sorted(reach):
-            other_totals, other_count, other_arabic = self._totals[story_id]
+            other_totals, other_count, other_arabic, _ = self._totals[story_id]
             lang = "ar" if arabic and other_arabic else "en"
             params = by_lang[lang]
             bound = score_bound(reach[story_id], totals[lang], other_totals[lang], count, other_count, params)
@@ -301,7 +377,37 @@ class StoryIndex:
         return out
 
 
-@lru_cache(maxsize=8192)
+COMMON_POSTING = 256
+"""A headline word posted for at least this many stories is *common* (see
+:meth:`StoryIndex.similar_candidates`); rarer words are walked as they are."""
+
+LIGHT_ZIPF = 3.0
+"""A pairing with a story word at least this frequent is *light* (its weight is at most
+``weight(LIGHT_ZIPF)``); news' common words ("government", "الحكومة") sit around 5."""
+
+_Totals = tuple[bool, int, int]
+"""A story's (mostly Arabic?, ⌊log2⌋ of its total word weight in Arabic and in English parameters)."""
+_Shelf = tuple[bool, int, int, bool]
+""":data:`_Totals` plus whether the pairing under this key is light."""
+
+
+def _log2(total: float) -> int:
+    return math.floor(math.log2(total)) if total >= 1.0 else -1
+
+
+def _best_case(shared: float, total_a: float, total_b: float, params: Params) -> float:
+    """At least :func:`bot.news.samestory.score_bound` for ``shared`` or less, any word counts, and a
+    story total of ``total_b`` or more: the containment mix (never below Dice alone, which short
+    headlines use), which only falls as the story's total grows."""
+    smaller = min(total_a, total_b)
+    if smaller <= 0:
+        return 1.0
+    containment = shared / smaller
+    dice = 2 * shared / (total_a + total_b)
+    return min(params.containment_weight * containment + (1 - params.containment_weight) * dice, 1.0)
+
+
+@lru_cache(maxsize=65536)
 def _posting(headline: str) -> tuple[tuple[tuple[frozenset[str], float], ...], int]:
     """Per word, its match keys (:func:`bot.news.samestory.match_keys`) and Zipf frequency; the
     number of words."""

@@ -10,8 +10,8 @@ import asyncio
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import SystemClock
 from bot.config import PollingSettings
@@ -127,3 +127,39 @@ async def test_a_failing_source_records_the_error_and_backs_off(
         assert source.failure_count == 1 and source.last_error and source.next_poll_at is not None
     skipped = await _poller(session_factory, http).poll(source_id)
     assert (skipped.status, skipped.error) == ("skipped", "backing off")
+
+
+async def test_a_small_poll_stores_and_marks_success_in_one_transaction(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], http: aiohttp.ClientSession
+) -> None:
+    """Issue 13: a steady poll is one read (the source's state, before the fetch) and one write
+    transaction — the items, their alerts and the source's success commit together — and a 304 is
+    one read and one UPDATE; only big polls are split into bounded batches (issue 9)."""
+    async with SampleNewsroom(initial=3) as newsroom:
+        source_id = await _setup(session_factory, newsroom)
+        poller = _poller(session_factory, http)
+        commits: list[str] = []
+        event.listen(engine.sync_engine, "commit", lambda _conn: commits.append("commit"))
+        began: list[str] = []
+        event.listen(engine.sync_engine, "begin", lambda _conn: began.append("begin"))
+
+        assert (await poller.poll(source_id)).status == "baseline"
+        assert (len(began), len(commits)) == (2, 1)
+
+        began.clear()
+        commits.clear()
+        assert (await poller.poll(source_id)).status == "not_modified"
+        assert (len(began), len(commits)) == (2, 1)
+
+        newsroom.publish(
+            SampleStory("عاجل | البنك المركزي يرفع سعر الفائدة نصف نقطة", "اقتصاد", "lead", ("p",))
+        )
+        began.clear()
+        commits.clear()
+        outcome = await poller.poll(source_id)
+        assert (outcome.status, outcome.new, len(outcome.alert_ids)) == ("ok", 1, 1)
+        assert (len(began), len(commits)) == (2, 1)
+    async with session_factory() as session:
+        source = await session.get(Source, source_id)
+        assert source is not None and source.baseline_done and source.failure_count == 0
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 1
