@@ -39,20 +39,22 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import _baseline_dedup as baseline
+from bot.news import meaning
 from bot.news.dedup import Candidate as DedupCandidate
-from bot.news.dedup import KnownStory, StoryIndex, canonical_url, decide, title_key
+from bot.news.dedup import Decision, KnownStory, StoryIndex, canonical_url, decide, title_key
 from bot.news.gazetteer import mentions
-from bot.news.samestory import PARAMS_BY_LANGUAGE, Params, compare, features
+from bot.news.samestory import _WIRE_TAGS, PARAMS_BY_LANGUAGE, Params, compare, features
 
 ROOT = Path(__file__).resolve().parent.parent
 STSB = ROOT.parent / "shared" / "corpus" / "pairs" / "stsb_headlines_en_traindev.tsv"
 OWN = ROOT / "tests" / "data" / "ar_pairs.tsv"
 SEED = ROOT / "tests" / "data" / "dedup_pairs.tsv"
+FEEDS = ROOT.parent / "shared" / "corpus" / "feeds"
 
 GRID = {
     "weight_power": (0.0, 0.5, 1.0, 1.5, 2.0),
@@ -61,6 +63,8 @@ GRID = {
 }
 TARGET_RECALL = 0.85  # issue 10: precision >= 0.95 at recall >= 0.85, per language
 THRESHOLDS = tuple(round(0.3 + 0.01 * i, 2) for i in range(66))
+FLOORS = (0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1)  # raw word score that lets a pair be embedded
+COSINES = tuple(round(0.79 + 0.003 * i, 3) for i in range(66))  # e5 cosines of headlines: ~[0.74, 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,7 @@ def choose(
     pairs: Sequence[Pair],
     rows: Iterable[int],
     min_recall: float | None = None,
+    thresholds: Sequence[float] = THRESHOLDS,
 ) -> dict[str, tuple[Params, float, float]]:
     """Per language, the (params, raw threshold) that maximise :func:`_objective` over ``rows``, and
     the F0.5 there."""
@@ -155,7 +160,7 @@ def choose(
             # sorted scores of positives and negatives: counts above a threshold by bisection
             pos = sorted(s[i] for i in idx if pairs[i].label)
             neg = sorted(s[i] for i in idx if not pairs[i].label)
-            for threshold in THRESHOLDS:
+            for threshold in thresholds:
                 tp = len(pos) - bisect.bisect_left(pos, threshold)
                 fp = len(neg) - bisect.bisect_left(neg, threshold)
                 precision = tp / (tp + fp) if tp + fp else 1.0
@@ -169,18 +174,90 @@ def choose(
 
 
 def cross_validate(
-    scores: dict[Params, list[float]], pairs: Sequence[Pair], k: int, min_recall: float | None = None
+    scores: dict[Params, list[float]],
+    pairs: Sequence[Pair],
+    k: int,
+    min_recall: float | None = None,
+    thresholds: Sequence[float] = THRESHOLDS,
 ) -> list[bool]:
     """Held-out predictions: each fold predicted with what the other folds chose (per language)."""
     fold = folds(pairs, k)
     pred = [False] * len(pairs)
     for f in range(k):
-        chosen = choose(scores, pairs, (i for i in range(len(pairs)) if fold[i] != f), min_recall)
+        train = (i for i in range(len(pairs)) if fold[i] != f)
+        chosen = choose(scores, pairs, train, min_recall, thresholds)
         for i in range(len(pairs)):
             if fold[i] == f:
                 params, threshold, _ = chosen[pairs[i].lang]
                 pred[i] = scores[params][i] >= threshold
     return pred
+
+
+def with_meaning(
+    words: dict[Params, list[float]],
+    cosine: Sequence[float],
+    pairs: Sequence[Pair],
+    rows: Sequence[int],
+    min_recall: float | None,
+) -> dict[str, Params]:
+    """The shipped decider's parameters chosen on ``rows`` alone, per language, in two steps: the
+    word rule (weights and raw threshold, as without the model: that is the fallback, ``alone``);
+    then, with those weights, the word floor (at most ``alone``, so the story index, which prunes at
+    the floor, still offers every pair the fallback could merge) and the cosine threshold. A pair
+    is the same story iff its raw word score reaches the floor (a guard makes it 0) and its cosine
+    the threshold — what :func:`bot.news.samestory.compare` computes."""
+    out: dict[str, Params] = {}
+    for lang, (params, alone, _) in choose(words, pairs, rows, min_recall).items():
+        mine = [i for i in rows if pairs[i].lang == lang]
+        raw = words[params]
+        grid = {
+            Params(
+                threshold=floor,
+                containment_weight=params.containment_weight,
+                weight_power=params.weight_power,
+                swap_factor=params.swap_factor,
+                alone=alone,
+            ): [c if r >= floor else 0.0 for r, c in zip(raw, cosine, strict=True)]
+            for floor in FLOORS  # highest first: a tie goes to the floor that embeds fewer pairs
+            if floor <= alone
+        }
+        shipped, cos_threshold, _ = choose(grid, pairs, mine, min_recall, COSINES)[lang]
+        out[lang] = replace(shipped, meaning=cos_threshold)
+    return out
+
+
+def predict(params: Params, raw: float, cos: float) -> bool:
+    assert params.meaning is not None
+    return raw >= params.threshold and cos >= params.meaning
+
+
+def cross_validate_meaning(
+    words: dict[Params, list[float]],
+    cosine: Sequence[float],
+    pairs: Sequence[Pair],
+    k: int,
+    min_recall: float | None,
+) -> tuple[list[bool], list[dict[str, Params]]]:
+    """Held-out predictions of the shipped decider (each fold with what :func:`with_meaning` chose on
+    the other folds), and the choices per fold."""
+    fold = folds(pairs, k)
+    pred = [False] * len(pairs)
+    chosen_by_fold = []
+    for f in range(k):
+        chosen = with_meaning(
+            words, cosine, pairs, [i for i in range(len(pairs)) if fold[i] != f], min_recall
+        )
+        chosen_by_fold.append(chosen)
+        for i in range(len(pairs)):
+            if fold[i] == f:
+                p = chosen[pairs[i].lang]
+                key = Params(
+                    containment_weight=p.containment_weight,
+                    weight_power=p.weight_power,
+                    swap_factor=p.swap_factor,
+                )
+                pred[i] = predict(p, words[key][i], cosine[i])
+    return pred, chosen_by_fold
 
 
 def throughput(fn: Callable[[str, str], object], pairs: Sequence[Pair], clear: Callable[[], None]) -> float:
@@ -200,27 +277,87 @@ def _clear_old() -> None:
     baseline._features.cache_clear()
 
 
-def decide_rate(pairs: Sequence[Pair], items: int = 400) -> tuple[float, int]:
-    """Items/s of :func:`bot.news.dedup.decide` (the pipeline's call) against an index of the other
-    headlines, caches cold for the new items."""
+def _no_model() -> meaning.Embed:
+    raise meaning.Unavailable("switched off by the benchmark")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCost:
+    items: int
+    window: int  # stories in the index when the last item was decided
+    compared: int  # compare() calls decide() made (candidates the index offered)
+    asked: int  # of those, pairs that reached the meaning stage (no guard, words at the floor)
+    embedded: int  # headlines the model ran on (cache misses)
+    rate: float  # items per CPU second, with the meaning stage
+    rate_words: float  # items per CPU second, words alone (model unavailable)
+
+
+def _decide_all(stream: Sequence[str], window: Sequence[str], grow: bool) -> tuple[float, int]:
+    """CPU seconds to decide every ``stream`` headline against an index of ``window`` (and, with
+    ``grow``, of the stream's earlier NEW items), feature caches warm for the window only."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    heads = list(dict.fromkeys(h for p in pairs for h in (p.a, p.b)))
-    rng = random.Random(7)
-    new = set(rng.sample(range(len(heads)), min(items, len(heads) // 4)))
-    known = [
+    index = StoryIndex(
         KnownStory(i, f"s{i % 7}", None, None, title_key(h), h, now - timedelta(hours=1))
-        for i, h in enumerate(heads)
-        if i not in new
-    ]
-    index = StoryIndex(known)
-    for story in known:  # the window's own features are cached in the running poller
+        for i, h in enumerate(window)
+    )
+    for story in index:  # the window's own features are cached in the running poller
         features(story.headline)
-    _clear_new_items = [heads[i] for i in sorted(new)]
-    start = time.process_time()
-    for n, headline in enumerate(_clear_new_items):
+    compared = 0
+    spent = 0.0
+    for n, headline in enumerate(stream):
+        compared += len(index.similar_candidates(headline))  # what decide() will compare (untimed)
         cand = DedupCandidate("src-new", f"g{n}", canonical_url(None), title_key(headline), headline)
-        decide(cand, index, now=now, window=timedelta(hours=24))
-    return len(_clear_new_items) / (time.process_time() - start), len(known)
+        start = time.process_time()
+        decision = decide(cand, index, now=now, window=timedelta(hours=24))
+        spent += time.process_time() - start
+        if grow and decision.decision is Decision.NEW:
+            sid = len(window) + n
+            index.add(KnownStory(sid, "src-new", None, None, title_key(headline), headline, now))
+    return spent, compared
+
+
+def stream_cost(stream: Sequence[str], window: Sequence[str], grow: bool) -> StreamCost:
+    """:func:`bot.news.dedup.decide` (the pipeline's call) on a stream, with the meaning stage (a
+    fresh cache: every vector is paid for in the run) and without it (the fallback)."""
+    words_only = meaning.install(meaning.Meaning(_no_model))
+    _clear_new()
+    spent_words, compared = _decide_all(stream, window, grow)
+    stage = meaning.Meaning()
+    meaning.install(stage)
+    stage.available()  # load the model before timing
+    asked: list[int] = []
+    original = stage.similarity
+
+    def counted(a: str, b: str) -> float | None:
+        asked.append(1)
+        return original(a, b)
+
+    stage.similarity = counted  # type: ignore[method-assign]
+    _clear_new()
+    spent, _ = _decide_all(stream, window, grow)
+    meaning.install(words_only)
+    return StreamCost(
+        len(stream),
+        len(window) + (len(stream) if grow else 0),
+        compared,
+        len(asked),
+        stage.embedded,
+        len(stream) / spent,
+        len(stream) / spent_words,
+    )
+
+
+def feed_titles() -> list[str]:
+    """Every entry title of the shared corpus's real feeds, in file order (mixed languages)."""
+    import feedparser
+
+    titles: list[str] = []
+    for path in sorted(FEEDS.glob("*")):
+        if path.suffix not in (".xml", ".rss", ".atom", ".gz", ""):
+            continue
+        parsed = feedparser.parse(path.read_bytes())
+        titles += [t for e in parsed.entries if (t := " ".join(str(e.get("title", "")).split()))]
+    return list(dict.fromkeys(titles))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,16 +377,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         for w, c, s in itertools.product(*GRID.values())
     ]
     features(pairs[0].a)  # load wordfreq / GeoNames / CLDR tables before timing anything
-    scores = {p: [compare(x.a, x.b, params=p).raw for x in pairs] for p in grid}
+    words = {p: [compare(x.a, x.b, params=p).raw for x in pairs] for p in grid}
     old = [baseline.similarity(x.a, x.b) for x in pairs]
+    stage = meaning.Meaning()
+    meaning.install(stage)
+    if not stage.available():
+        sys.exit(f"the meaning model is unavailable ({stage.failure}): install the project's dependencies")
+    heads = list(dict.fromkeys(_WIRE_TAGS.sub("", h) for x in pairs for h in (x.a, x.b)))
+    start = time.process_time()
+    for h in heads:
+        stage.vector(h)
+    embed_rate = len(heads) / (time.process_time() - start)
+    cosine = [meaning.similarity(_WIRE_TAGS.sub("", x.a), _WIRE_TAGS.sub("", x.b)) or 0.0 for x in pairs]
+
     min_recall = TARGET_RECALL if args.objective == "target" else None
-    pred_new = cross_validate(scores, pairs, args.folds, min_recall)
+    pred_words = cross_validate(words, pairs, args.folds, min_recall)
+    pred_new, by_fold = cross_validate_meaning(words, cosine, pairs, args.folds, min_recall)
     pred_old = cross_validate({Params(): old}, pairs, args.folds, min_recall)
     gold = [p.label for p in pairs]
 
-    rows = []
     fold = folds(pairs, args.folds)
     last = args.folds - 1
+    goal = f"precision at recall >= {TARGET_RECALL}" if min_recall else "F0.5"
+    print(
+        f"same-story pairs, {args.folds}-fold cross-validated (held-out predictions only), chosen by {goal}"
+    )
+    head = f"{'dataset':<10}{'pairs':>6}  {'P':>6}{'R':>6}{'F1':>6}  {'words P':>7}{'R':>6}{'F1':>6}"
+    head += f"  {'old P':>6}{'R':>6}{'F1':>6}  {'words/s':>8}{'old/s':>7}"
+    print(head)
+    print("-" * len(head))
     for name in [*sorted({p.dataset for p in pairs}), "all/ar", "all/en", "last/ar", "last/en"]:
         if name.startswith("all/"):
             idx = [i for i, p in enumerate(pairs) if p.lang == name[4:]]
@@ -258,38 +414,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             idx = [i for i, p in enumerate(pairs) if p.dataset == name]
         subset = [pairs[i] for i in idx]
-        n = [pred_new[i] for i in idx]
-        o = [pred_old[i] for i in idx]
         g = [gold[i] for i in idx]
-        new_rate = throughput(lambda a, b: compare(a, b), subset, _clear_new)
+        cells = [prf([pred[i] for i in idx], g) for pred in (pred_new, pred_words, pred_old)]
+        with_model = meaning.install(meaning.Meaning(_no_model))  # the word rule's own speed
+        words_rate = throughput(compare, subset, _clear_new)
+        meaning.install(with_model)
         old_rate = throughput(baseline.similarity, subset, _clear_old)
-        rows.append((name, len(idx), *prf(n, g), *prf(o, g), new_rate, old_rate))
+        line = f"{name:<10}{len(idx):>6}  " + "  ".join(
+            f"{p:>{w}.3f}{r:>6.3f}{f:>6.3f}" for (p, r, f), w in zip(cells, (6, 7, 6), strict=True)
+        )
+        print(f"{line}  {words_rate:>8.0f}{old_rate:>7.0f}")
+    print("P/R/F1: the shipped decider (words, then meaning); words: the word rule alone (the fallback)")
 
-    goal = f"precision at recall >= {TARGET_RECALL}" if min_recall else "F0.5"
-    print(
-        f"same-story pairs, {args.folds}-fold cross-validated (held-out predictions only), chosen by {goal}"
+    heads_all = list(dict.fromkeys(h for p in pairs for h in (p.a, p.b)))
+    rng = random.Random(7)
+    new = set(rng.sample(range(len(heads_all)), min(400, len(heads_all) // 4)))
+    pair_stream = stream_cost(
+        [heads_all[i] for i in sorted(new)], [h for i, h in enumerate(heads_all) if i not in new], grow=False
     )
-    head = f"{'dataset':<10}{'pairs':>6}  {'P':>6}{'R':>6}{'F1':>6}  {'old P':>6}{'old R':>6}{'old F1':>7}"
-    head += f"  {'pairs/s':>8}{'old/s':>8}"
-    print(head)
-    print("-" * len(head))
-    for name, n, p, r, f, op, orr, of, nr, orate in rows:
+    streams = [("pairs", pair_stream)]
+    if FEEDS.exists():
+        streams.append(("feeds", stream_cost(feed_titles(), [], grow=True)))
+    print(f"e5: {embed_rate:,.0f} headlines embedded per CPU second (one engine thread)")
+    for name, c in streams:
         print(
-            f"{name:<10}{n:>6}  {p:>6.3f}{r:>6.3f}{f:>6.3f}  {op:>6.3f}{orr:>6.3f}{of:>7.3f}  {nr:>8.0f}{orate:>8.0f}"
+            f"decide() on {name}: {c.items:,} items against up to {c.window:,} stories: "
+            f"{c.rate:,.0f} items/s with meaning, {c.rate_words:,.0f} words alone "
+            f"(ratio {c.rate_words / c.rate:.1f}x); {c.compared:,} comparisons, "
+            f"{c.asked / max(c.compared, 1):.1%} asked the meaning stage; "
+            f"{c.embedded / c.items:.2f} headlines embedded per item"
         )
-    rate, window = decide_rate(pairs)
-    print(f"{'decide()':<10}{400:>6}  items/s {rate:,.0f} against a window of {window:,} stories")
-    for lang, (params, threshold, best) in sorted(
-        choose(scores, pairs, range(len(pairs)), min_recall).items()
-    ):
-        shipped = PARAMS_BY_LANGUAGE[lang]
-        print(
-            f"{lang}: chosen on all rows threshold={threshold} weight_power={params.weight_power} "
-            f"containment_weight={params.containment_weight} swap_factor={params.swap_factor} "
-            f"(F0.5 {best:.3f}); shipped threshold={shipped.threshold} weight_power={shipped.weight_power} "
-            f"containment_weight={shipped.containment_weight} swap_factor={shipped.swap_factor}"
-        )
+    for f, chosen in enumerate(by_fold):
+        print(f"fold {f}: " + "; ".join(f"{lang} {_fmt(p)}" for lang, p in sorted(chosen.items())))
+    shipped_now = with_meaning(words, cosine, pairs, list(range(len(pairs))), min_recall)
+    for lang, p in sorted(shipped_now.items()):
+        print(f"{lang}: chosen on all rows {_fmt(p)}; shipped {_fmt(PARAMS_BY_LANGUAGE[lang])}")
+    agree = sum(
+        compare(x.a, x.b).same == predict(PARAMS_BY_LANGUAGE[x.lang], words[_weights(x.lang)][i], cosine[i])
+        for i, x in enumerate(pairs)
+    )
+    print(
+        f"compare() with the shipped parameters agrees with the rule above on {agree:,}/{len(pairs):,} pairs"
+    )
     return 0
+
+
+def _weights(lang: str) -> Params:
+    p = PARAMS_BY_LANGUAGE[lang]
+    return Params(
+        containment_weight=p.containment_weight, weight_power=p.weight_power, swap_factor=p.swap_factor
+    )
+
+
+def _fmt(p: Params) -> str:
+    return (
+        f"floor={p.threshold} meaning={p.meaning} alone={p.alone} weight_power={p.weight_power} "
+        f"containment_weight={p.containment_weight} swap_factor={p.swap_factor}"
+    )
 
 
 if __name__ == "__main__":
