@@ -105,7 +105,8 @@ class Meaning:
         self._embed: Embed | None = None
         self._failure: str | None = None
         self._cache: OrderedDict[str, Vector] = OrderedDict()
-        self.embedded = 0  # headlines the model actually ran on (cache misses): for benches
+        self.asked = 0  # similarity() calls: for benches and metrics
+        self.embedded = 0  # headlines the model actually ran on (cache misses)
 
     def _model(self) -> Embed | None:
         """The loaded model, loading it on first call; None (and one warning) if it cannot load.
@@ -158,6 +159,7 @@ class Meaning:
     def similarity(self, a: str, b: str) -> float | None:
         """Cosine of the two headlines' embeddings (unit vectors: a dot product), rounded to 4
         places; None when the model is unavailable."""
+        self.asked += 1
         va = self.vector(a)
         vb = self.vector(b) if va is not None else None
         if va is None or vb is None:
