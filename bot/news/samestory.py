@@ -41,10 +41,19 @@ containment weight, swap factor, raw threshold), chosen per language by k-fold c
 (``python -m bench.pairs``), never on the rows reported; the decision score is the raw score
 calibrated so that both languages decide at :data:`THRESHOLD`, the one number the pipeline passes.
 
+**Meaning.** A pair no guard stopped whose raw score reaches the language's floor is also embedded
+(:mod:`bot.news.meaning`, multilingual-e5): the decision score is the lower of the word score and the
+meaning score, each calibrated to :data:`THRESHOLD`, so a different story worded alike fails on the
+cosine and a rewording sharing few words passes a floor below the word rule's own threshold. When the
+model cannot run, the word rule decides alone at its own threshold (``Params.alone``) and the reason
+says so. The floor is never above that threshold, so :class:`bot.news.dedup.StoryIndex` (which
+prunes at ``Params.threshold``, the floor) offers every pair either rule can merge.
+
 Invariants: pure (no I/O but reading the libraries' bundled tables once — in a background thread
-started on import, so a poller's first decision does not stall its event loop — never the network),
-deterministic, symmetric in verdict, cached per headline (storage passes the same recent headlines
-for every candidate of a poll).
+started on import, so a poller's first decision does not stall its event loop — and the model's
+bundled file once, at :func:`warm_up` or first use; never the network), deterministic (the model
+included: one engine thread, bit-for-bit), symmetric in verdict, cached per headline (storage passes
+the same recent headlines for every candidate of a poll).
 """
 
 from __future__ import annotations
