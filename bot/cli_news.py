@@ -5,7 +5,9 @@
 
 Design: both modes call :func:`bot.news.samestory.compare` at the poller's threshold
 (:data:`bot.news.dedup.THRESHOLD`), the very function :func:`bot.news.dedup.decide` uses, so what the
-console says is what the poller does. No settings, no database: the comparison is pure.
+console says is what the poller does — including the meaning stage (:mod:`bot.news.meaning`): its
+cosine when it was asked ("meaning 0.93" in a reason), "meaning: unavailable" when the model cannot
+run here and the word rule decided alone. No settings, no database: the comparison is pure.
 
 ``--pairs`` reads a UTF-8 TSV whose header names the columns; ``a`` and ``b`` are required, in any
 order, others are ignored (a ``label`` column can ride along for scoring elsewhere). Stdout carries
@@ -93,19 +95,35 @@ def render(c: Comparison, a: str, b: str) -> str:
     from bot.news.samestory import PARAMS_BY_LANGUAGE
 
     verdict = "same story" if c.same else "different stories"
+    params = PARAMS_BY_LANGUAGE[c.language]
+    words_at = params.alone if c.words_alone and params.alone is not None else params.threshold
     lines = [
         f"A: {a}",
         f"B: {b}",
         f"verdict: {verdict} (score {c.score:.4f}, threshold {THRESHOLD:.2f})",
-        f"language: {c.language} (raw score {c.raw:.4f} against {PARAMS_BY_LANGUAGE[c.language].threshold:.2f})",
+        f"language: {c.language} (raw score {c.raw:.4f} against {words_at:.2f})",
         f"guard: {c.guard or 'none fired'}",
         f"swap: {c.swap or 'none'}",
         f"word overlap: {c.overlap:.4f}",
+        f"meaning: {_meaning_line(c, params.meaning)}",
         "matched: " + (", ".join(c.matched) or "-"),
         "only in A: " + (", ".join(c.only_a) or "-"),
         "only in B: " + (", ".join(c.only_b) or "-"),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _meaning_line(c: Comparison, threshold: float | None) -> str:
+    """What the meaning stage said, or why it was not asked."""
+    if c.words_alone:
+        return "unavailable (the word rule decides alone)"
+    if c.meaning is not None:
+        return f"{c.meaning:.4f} (cosine; same story at {threshold:.3f} or more)"
+    if threshold is None:
+        return "off"
+    if c.guard:
+        return "not asked (a guard fired)"
+    return "not asked (word score below the floor)"
 
 
 def read_pairs(path: Path) -> list[tuple[str, str]]:

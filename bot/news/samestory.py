@@ -41,10 +41,19 @@ containment weight, swap factor, raw threshold), chosen per language by k-fold c
 (``python -m bench.pairs``), never on the rows reported; the decision score is the raw score
 calibrated so that both languages decide at :data:`THRESHOLD`, the one number the pipeline passes.
 
+**Meaning.** A pair no guard stopped whose raw score reaches the language's floor is also embedded
+(:mod:`bot.news.meaning`, multilingual-e5): the decision score is the lower of the word score and the
+meaning score, each calibrated to :data:`THRESHOLD`, so a different story worded alike fails on the
+cosine and a rewording sharing few words passes a floor below the word rule's own threshold. When the
+model cannot run, the word rule decides alone at its own threshold (``Params.alone``) and the reason
+says so. The floor is never above that threshold, so :class:`bot.news.dedup.StoryIndex` (which
+prunes at ``Params.threshold``, the floor) offers every pair either rule can merge.
+
 Invariants: pure (no I/O but reading the libraries' bundled tables once — in a background thread
-started on import, so a poller's first decision does not stall its event loop — never the network),
-deterministic, symmetric in verdict, cached per headline (storage passes the same recent headlines
-for every candidate of a poll).
+started on import, so a poller's first decision does not stall its event loop — and the model's
+bundled file once, at :func:`warm_up` or first use; never the network), deterministic (the model
+included: one engine thread, bit-for-bit), symmetric in verdict, cached per headline (storage passes
+the same recent headlines for every candidate of a poll).
 """
 
 from __future__ import annotations
@@ -52,11 +61,12 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
+from bot.news import meaning
 from bot.news.arabic import is_arabic, normalize
 from bot.news.gazetteer import WORDLIST, Mention, mentions, token_place, unmatched
 from bot.news.lexicon import (
@@ -74,13 +84,18 @@ from bot.news.lexicon import (
 @dataclass(frozen=True, slots=True)
 class Params:
     """The tunable part of the decision, per language: ``threshold`` is on the *raw* score (word
-    overlap after guards and swap penalty). Chosen by cross-validation on the labelled pairs
-    (``python -m bench.pairs``; docs/dedup.md), never on the rows reported."""
+    overlap after guards and swap penalty) — with the meaning stage, the floor the words must reach
+    before the embeddings are asked; ``meaning`` the cosine at which the meaning stage says "same"
+    (None: words alone decide at ``threshold``); ``alone`` the raw threshold of the word rule when the
+    model is unavailable. Chosen by cross-validation on the labelled pairs (``python -m bench.pairs``;
+    docs/dedup.md), never on the rows reported."""
 
     threshold: float = 0.5
     containment_weight: float = 0.0
     weight_power: float = 1.0  # α in 1 + (8 − zipf)^α; 0 weighs every word alike
     swap_factor: float = 1.0  # score factor when a name-like word is swapped for another in one slot
+    meaning: float | None = None  # cosine threshold of the meaning stage (bot.news.meaning)
+    alone: float | None = None  # raw threshold when the meaning stage is unavailable
 
     def weight(self, zipf: float) -> float:
         return _weight(self.weight_power, zipf)
@@ -95,9 +110,15 @@ def _weight(power: float, zipf: float) -> float:
 # Arabic and English headlines word their rewordings differently (Arabic agencies reword more, and
 # Arabic clitics and inflection leave fewer exact matches), so each language has its own parameters;
 # the score is calibrated so that both decide at THRESHOLD, the single number the pipeline knows.
+# The word floor (threshold) sits below the words-alone threshold (alone): the meaning stage
+# accepts rewordings that share fewer words and rejects different stories that share many.
 PARAMS_BY_LANGUAGE: dict[str, Params] = {
-    "ar": Params(threshold=0.42, containment_weight=0.0, weight_power=2.0, swap_factor=0.3),
-    "en": Params(threshold=0.59, containment_weight=0.25, weight_power=1.5, swap_factor=1.0),
+    "ar": Params(
+        threshold=0.3, containment_weight=0.0, weight_power=2.0, swap_factor=0.3, meaning=0.934, alone=0.42
+    ),
+    "en": Params(
+        threshold=0.3, containment_weight=0.25, weight_power=1.5, swap_factor=1.0, meaning=0.943, alone=0.59
+    ),
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
@@ -202,6 +223,8 @@ class Comparison:
     swap: str | None = None  # a name-like word swapped for another in the same slot, e.g. "حماس vs اسراييل"
     raw: float = 0.0  # the score before calibration: overlap, 0 after a guard, times the swap factor
     language: str = "en"  # whose parameters decided ("ar" or "en")
+    meaning: float | None = None  # the embeddings' cosine, when the meaning stage was consulted
+    words_alone: bool = False  # the meaning stage is unavailable: the word rule decided alone
 
     @property
     def reason(self) -> str:
@@ -212,6 +235,10 @@ class Comparison:
         if self.swap:
             parts.append(f"swapped {self.swap}")
         parts.append(f"overlap {self.overlap:.2f}")
+        if self.meaning is not None:
+            parts.append(f"meaning {self.meaning:.2f}")
+        elif self.words_alone:
+            parts.append("meaning: unavailable")
         parts.append("matched: " + (" ".join(self.matched) or "-"))
         parts.append("only A: " + (" ".join(self.only_a) or "-"))
         parts.append("only B: " + (" ".join(self.only_b) or "-"))
@@ -644,15 +671,36 @@ def calibrate(raw: float, params: Params) -> float:
     return round(min(1.0, raw * THRESHOLD / params.threshold), 4)
 
 
+def calibrate_meaning(cosine: float, threshold: float) -> float:
+    """The meaning stage's score: the cosine mapped linearly so that ``threshold`` lands on
+    :data:`THRESHOLD` and 1 on 1 (headline cosines crowd into [0.75, 1]), clipped to [0, 1]."""
+    return round(min(1.0, max(0.0, THRESHOLD + (1 - THRESHOLD) * (cosine - threshold) / (1 - threshold))), 4)
+
+
 def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None = None) -> Comparison:
     """Compare two headlines (see module docstring): same story iff ``score >= threshold``. The
-    language's :data:`PARAMS_BY_LANGUAGE` apply unless ``params`` is given (the benchmark's grid)."""
+    language's :data:`PARAMS_BY_LANGUAGE` apply unless ``params`` is given (the benchmark's grid).
+
+    With a meaning stage (``params.meaning``), a pair no guard stopped whose raw word score reaches
+    the floor (``params.threshold``) is also embedded (:mod:`bot.news.meaning`): the score is the
+    lower of the word score and the meaning score, both calibrated to :data:`THRESHOLD`, so both must
+    pass. If the model is unavailable, the words decide alone at ``params.alone``."""
     fa, fb = features(a), features(b)
     lang = language(fa, fb)
     params = params or PARAMS_BY_LANGUAGE[lang]
+    words_alone = params.meaning is not None and not meaning.available()
+    if words_alone:
+        params = replace(params, threshold=params.alone or params.threshold, meaning=None)
     if not fa.words or not fb.words:
         return Comparison(
-            0.0, 0.0, False, (), tuple(w.surface for w in fa.words), tuple(w.surface for w in fb.words)
+            0.0,
+            0.0,
+            False,
+            (),
+            tuple(w.surface for w in fa.words),
+            tuple(w.surface for w in fb.words),
+            language=lang,
+            words_alone=words_alone,
         )
     pairs = _match(fa, fb)
     matched_a = {wa.key for wa, _ in pairs}
@@ -671,6 +719,11 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
     if swap and not guard:
         raw = round(raw * params.swap_factor, 4)
     score = calibrate(raw, params)
+    cosine = None
+    if params.meaning is not None and not guard and raw >= params.threshold:
+        cosine = meaning.similarity(_WIRE_TAGS.sub("", a), _WIRE_TAGS.sub("", b))
+        if cosine is not None:
+            score = min(score, calibrate_meaning(cosine, params.meaning))
     return Comparison(
         score=score,
         overlap=overlap,
@@ -684,6 +737,8 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
         swap=swap,
         raw=raw,
         language=lang,
+        meaning=cosine,
+        words_alone=words_alone,
     )
 
 
@@ -704,8 +759,9 @@ def _load_tables() -> None:
 
 def warm_up() -> None:
     """Block until the tables are loaded (they start loading in a background thread when this module
-    is imported, so the first poll does not stall the event loop)."""
+    is imported, so the first poll does not stall the event loop), and load the meaning model."""
     _TABLES_READY.wait()
+    meaning.warm_up()
 
 
 threading.Thread(target=_load_tables, name="aajel-samestory-tables", daemon=True).start()
