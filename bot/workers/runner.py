@@ -49,6 +49,7 @@ from bot.coord.sources import TICK_SECONDS
 from bot.db.models import Source
 from bot.delivery.requests import warm_up as warm_sender
 from bot.delivery.sender import Sender
+from bot.news import samestory
 from bot.pipeline import Poller
 from bot.scheduling import JOB_ID as RECONCILE_JOB
 from bot.scheduling import Reconciler
@@ -207,6 +208,8 @@ class Workers:
             )
             # a hot standby: pay the sender's one-off warm-up (aiogram types, gc.freeze) now, not at takeover
             warm_sender(self.settings)
+            # the same-story decider's word tables and meaning model, off the event loop, before polls
+            await asyncio.to_thread(samestory.warm_up)
             await wait_any(self.leadership.decided, stop, supervisor.failed)  # leader or standby: known first
             if count:
                 log.info("%d sources configured", count)

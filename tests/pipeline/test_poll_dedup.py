@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from bot.db.models import Alert, Article, Delivery
 from bot.demo.content import SampleStory
 from bot.demo.newsroom import SampleNewsroom
 from bot.domain import ChatKind, Urgency
+from bot.news import meaning
 from bot.services.newsroom import import_newsroom
 from bot.services.subscriptions import find_topic, register_chat, set_subscription
 from bot.sources.spec import parse_newsroom
@@ -349,3 +351,39 @@ async def test_a_poller_sees_stories_another_poller_stored_after_its_cache_was_b
         outcome = await ticker_poller.poll(ids["sample-ticker"])
         assert (outcome.new, outcome.duplicates, outcome.alert_ids) == (0, 1, ())
     assert await count(session_factory, Alert) == 1
+
+
+async def test_the_meaning_model_runs_in_a_worker_thread_never_on_the_event_loop(
+    session_factory: Factory, http: aiohttp.ClientSession
+) -> None:
+    """The model costs ~24 ms a headline: on the event loop it would stall the sender and commands."""
+    on_loop: list[bool] = []
+
+    def load() -> meaning.Embed:
+        real = meaning.load_e5()
+
+        def embed(text: str) -> meaning.Vector:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return real(text)
+
+        return embed
+
+    stage = meaning.Meaning(load)
+    if not stage.available():
+        pytest.skip(f"the meaning model does not run here: {stage.failure}")
+    previous = meaning.install(stage)
+    try:
+        async with SampleNewsroom(initial=1) as newsroom:
+            ids = await _sample_setup(session_factory, newsroom)
+            poller = make_poller(session_factory, http, CLOCK)
+            await poller.poll(ids["sample-ticker"])
+            newsroom.publish(story("عاجل | ترامب يفرض رسوما جمركية بنسبة 30% على واردات أوروبا", "اقتصاد"))
+            outcome = await poller.poll(ids["sample-ticker"])
+    finally:
+        meaning.install(previous)
+    assert (outcome.new, outcome.updates) == (0, 1)  # the same decision as without the warm-up pass
+    assert on_loop and not any(on_loop), on_loop
