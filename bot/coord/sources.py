@@ -23,6 +23,10 @@ one short transaction and polls them with the ordinary :class:`~bot.pipeline.Pol
   run out after ``timeout_seconds`` + :data:`LEASE_MARGIN_SECONDS`; its sources were already moved to
   their next due time, so another instance polls them **at their next due time, within one interval**.
   The poll that was in flight when it died is the only one missed.
+* a poll cut by a database outage (``db_error``) is due again at once: the release that clears its
+  lease (retried until the database answers) also sets its due time to now, so it is polled again
+  within a tick of the database's return, not an interval later. Only the first cut in a row does
+  this — a source whose polls keep failing on the database keeps its cadence (no hot loop).
 
 Invariants: a poll happens only after a successful claim by this instance; a claim never takes a
 source whose due time lies ahead; ``poll_owner`` of a live lease names the instance polling it now.
@@ -112,6 +116,9 @@ class SourceScheduler:
         self._flying: dict[int, asyncio.Task[None]] = {}
         self._done: list[int] = []
         self._throttled: list[int] = []
+        self._cut: list[int] = []  # polls cut by the database: due again as soon as it answers
+        self._cut_last_time: set[int] = set()
+        self._failing = False  # claim/release failing: logged once per outage
         self._room = asyncio.Event()
         self._round: asyncio.Task[int] | None = None
         self.polls = 0
@@ -132,9 +139,14 @@ class SourceScheduler:
             await self.release()
             room = self._parallel - len(self._flying)
             claimed = await self.claim(room) if room > 0 else []
-        except Exception:  # the database is away: keep going, try next tick
-            log.exception("source scheduler: claim/release failed")
+        except Exception:  # the database is away: keep going, try next tick (logged once per outage)
+            if not self._failing:
+                log.exception("source scheduler: claim/release failed; retrying every tick")
+            self._failing = True
             return 0
+        if self._failing:
+            log.warning("source scheduler: claims work again")
+            self._failing = False
         for one in claimed:
             self._start(one)
         return len(claimed)
@@ -168,8 +180,14 @@ class SourceScheduler:
         try:
             outcome = await self._poll(claimed.source_id)
             self.polls += 1
-            if getattr(outcome, "status", None) == "throttled":
+            status = getattr(outcome, "status", None)
+            if status == "throttled":
                 self._throttled.append(claimed.source_id)
+            if status != "db_error":
+                self._cut_last_time.discard(claimed.source_id)
+            elif claimed.source_id not in self._cut_last_time:
+                self._cut_last_time.add(claimed.source_id)
+                self._cut.append(claimed.source_id)
         except Exception:
             log.exception("poll of source %s failed", claimed.source_id)
         finally:
@@ -262,10 +280,18 @@ class SourceScheduler:
         """Clear the leases of finished polls; spread a host's 429/503 pause to all its sources."""
         done, self._done = self._done, []
         throttled, self._throttled = self._throttled, []
-        if not done and not throttled:
+        cut, self._cut = self._cut, []
+        if not done and not throttled and not cut:
             return
         try:
             async with self._sessionmaker() as session, session.begin():
+                if cut:  # polled again at the next claim: the cut poll's items are not left waiting
+                    await session.execute(
+                        update(Source)
+                        .where(Source.id.in_(cut))
+                        .values(poll_due_at=self._clock.now())
+                        .execution_options(synchronize_session=False)
+                    )
                 if done:
                     await session.execute(
                         update(Source)
@@ -278,6 +304,7 @@ class SourceScheduler:
         except BaseException:
             self._done.extend(done)
             self._throttled.extend(throttled)
+            self._cut.extend(cut)
             raise
 
     async def _spread_pause(self, session: AsyncSession, source_id: int) -> None:
