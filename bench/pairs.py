@@ -57,7 +57,8 @@ from bot.news import meaning
 from bot.news.dedup import Candidate as DedupCandidate
 from bot.news.dedup import Decision, KnownStory, StoryIndex, canonical_url, decide, title_key
 from bot.news.gazetteer import mentions
-from bot.news.samestory import _WIRE_TAGS, PARAMS_BY_LANGUAGE, Params, compare, features
+from bot.news.headline import _WIRE_TAGS, features
+from bot.news.samestory import PARAMS_BY_LANGUAGE, Params, compare
 
 ROOT = Path(__file__).resolve().parent.parent
 STSB = ROOT.parent / "shared" / "corpus" / "pairs" / "stsb_headlines_en_traindev.tsv"

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.clock import as_utc
 from bot.domain import ClassifiedItem
 from bot.news.arabic import normalize
+from bot.news.headline import features
 from bot.news.samestory import (
     PARAMS_BY_LANGUAGE,
     THRESHOLD,
@@ -42,7 +43,6 @@ from bot.news.samestory import (
     Params,
     calibrate,
     compare,
-    features,
     match_keys,
     score_bound,
 )

@@ -39,7 +39,7 @@ from wordfreq import zipf_frequency
 from bot.news.arabic import is_arabic, normalize
 from bot.news.places import _PLACES
 
-# wordfreq's "best" lists: about 1.5 s to load (in the background, see bot.news.samestory), but they
+# wordfreq's "best" lists: about 1.5 s to load (in the background, see bot.news.headline), but they
 # tell rare words apart; the "small" ones load in 0.1 s and cost ~2 points of held-out F1 per language
 # (bench.pairs, measured both ways).
 WORDLIST = "best"

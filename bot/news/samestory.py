@@ -5,12 +5,13 @@
 decides with it, and ``aajel news compare`` prints it, so the console shows exactly the poller's
 decision.
 
-**Score.** Headline words are normalised (:func:`bot.news.arabic.normalize`), stemmed lightly
-(:func:`bot.news.lexicon.word_key`), stop words dropped, and matched exactly or, for words of 4+
-letters, one edit apart (``ترمب``/``ترامب``; in English only spelling variants: one spelling rare, or a
-British/American s/z/c — ``fear``/``near`` are two words), or related (a country and its adjective,
-``China``/``Chinese``; an English derivation by a derivational suffix, ``resigns``/``resignation``, or
-a compound, ``quake``/``earthquake``). Number words match digits (``three``/``3``). Each word weighs by how
+**Score.** Each headline is read once into its words, numbers, places, days and negation
+(:func:`bot.news.headline.features`: normalised, stemmed lightly, stop words dropped, cached), and the
+words are matched exactly or, for words of 4+ letters, one edit apart (``ترمب``/``ترامب``; in
+English only spelling variants: one spelling rare, or a British/American s/z/c — ``fear``/``near``
+are two words), or related (a country and its adjective, ``China``/``Chinese``; an English
+derivation by a derivational suffix, ``resigns``/``resignation``, or a compound,
+``quake``/``earthquake``). Number words match digits (``three``/``3``). Each word weighs by how
 *informative* it is, from ``wordfreq``'s Zipf frequency for its language (``1 + (8 − zipf)^α``):
 "Venezuela" or "غانتس" count more than "says" or "قال". The score mixes weighted containment (short
 ticker rewordings drop words) and weighted Dice.
@@ -28,11 +29,11 @@ not a contradiction):
 * direction — opposite changes (rise/fall, يرفع/يخفض, win/lose, collapse/resume …,
   :mod:`bot.news.lexicon`);
 * day — both name a weekday, and no day is shared;
-* negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not ("not guilty" is
-  read as an acquittal, "no longer" / "لم يعد" as a change, not as denials).
+* negation — one side negates (not, no, لا، لن، لم، عدم) and the other does not (fixed expressions
+  such as "not guilty" and "no longer" are read as what they mean, see :mod:`bot.news.headline`).
 
-Before any of this, wire revision tags (``UPDATE 2-``, ``EXCLUSIVE-``) are dropped and basis points
-are read as percent (``200 نقطة أساس`` = ``2%``).
+How a headline is read before any of this (wire revision tags dropped, basis points as percent) is
+:mod:`bot.news.headline`'s.
 
 A guard makes the raw score 0 (the word score is still reported as ``overlap``); a swapped name-like
 word in an otherwise identical headline ("حماس ترحب…" / "إسرائيل ترحب…") multiplies it by the swap
@@ -49,36 +50,22 @@ model cannot run, the word rule decides alone at its own threshold (``Params.alo
 says so. The floor is never above that threshold, so :class:`bot.news.dedup.StoryIndex` (which
 prunes at ``Params.threshold``, the floor) offers every pair either rule can merge.
 
-Invariants: pure (no I/O but reading the libraries' bundled tables once — in a background thread
-started on import, so a poller's first decision does not stall its event loop — and the model's
-bundled file once, at :func:`warm_up` or first use; never the network), deterministic (the model
-included: one engine thread, bit-for-bit), symmetric in verdict, cached per headline (storage passes
-the same recent headlines for every candidate of a poll).
+Invariants: pure (no I/O but :mod:`bot.news.headline`'s tables, loaded once off the event loop, and
+the model's bundled file once, at :func:`warm_up` or first use; never the network), deterministic (the
+model included: one engine thread, bit-for-bit), symmetric in verdict; the per-headline work is
+cached in :func:`bot.news.headline.features` (storage passes the same recent headlines for every
+candidate of a poll), so a comparison only matches, guards and weighs.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
 from bot.news import meaning
-from bot.news.arabic import is_arabic, normalize
-from bot.news.gazetteer import WORDLIST, Mention, mentions, token_place, unmatched
-from bot.news.lexicon import (
-    NEGATIONS,
-    OPPOSITE,
-    SCALES,
-    WEEKDAYS,
-    directions,
-    english_stem,
-    number_word,
-    word_key,
-)
+from bot.news.gazetteer import Mention, mentions, unmatched
+from bot.news.headline import Features, Word, features, strip_wire_tags, wait_for_tables
+from bot.news.lexicon import OPPOSITE, directions
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +109,6 @@ PARAMS_BY_LANGUAGE: dict[str, Params] = {
 }
 THRESHOLD = 0.5  # the decision point of the calibrated score, in every language
 
-_STOP_WORDS = (
-    "في من على إلى الى عن أن إن ان مع بعد قبل هذا هذه ذلك تلك التي الذي الذين ما قد "
-    "و أو او ثم كما بين حول عند منذ خلال ضد عبر نحو بأن بان كان كانت يكون هو هي هم كل أي "
-    "بسبب جراء إثر اثر عقب وسط رغم لدى لدي "
-    "the a an of to in on for and or at by with from as is are was were be been has have had "
-    "it its this that these those after over into about than but says said amid "
-    "what we know so far how why who will would could can may out more his her their they he she "
-    "you our your just now also still new"
-)
-_STOP = frozenset(word_key(t) for w in _STOP_WORDS.split() for t in normalize(w).split())
-_ARABIC_PREFIXES = ("وبال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال", "و", "ب", "ل", "ف")
-_RAW_WORD = re.compile(r"\w+(?:[.,٫٬]\d+)*", re.UNICODE)
-_DUAL_PLURAL = ("ين", "ان", "ون")
 _RARE_SPELLING = 3.5  # Zipf: an English spelling this rare is a variant, not a word of its own
 _SPELLING_SWAPS = frozenset({"sz", "zs", "sc", "cs"})  # defence/defense, recognise/recognize
 # English derivational suffixes (a closed class), after the light stem: resign+ation, protest+er
@@ -180,35 +154,6 @@ _DERIVATIONS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Word:
-    key: str  # what is compared
-    surface: str  # the normalised token (suffixes kept: the dual guard reads them)
-    zipf: float  # wordfreq Zipf frequency (informativeness: lower is rarer)
-    entity: bool = False  # looks like a name or a noun, not a verb (see _entity_like)
-    arabic: bool = False
-    place: str | None = None  # the place the word names or describes (gazetteer code)
-    loose: bool = False  # may match a different key (one edit, related): not a number or direction
-    singulars: frozenset[str] = frozenset()  # Arabic: what this word is the dual/plural of
-
-
-@dataclass(frozen=True, slots=True)
-class Features:
-    """What one headline offers to a comparison (cached per headline)."""
-
-    words: tuple[Word, ...]  # distinct keys, stop words dropped
-    numbers: frozenset[float]
-    places: tuple[Mention, ...]
-    negated: bool
-    days: frozenset[int] = frozenset()  # weekdays named (1 = Monday)
-    arabic: bool = False  # most words are Arabic
-    acronyms: frozenset[str] = frozenset()  # keys of words written as acronyms (NATO, UN, US): actors
-
-    @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(w.key for w in self.words)
-
-
-@dataclass(frozen=True, slots=True)
 class Comparison:
     """The decision and its reasons. ``score`` is what the threshold is compared with (0 when a
     hard guard fired); ``overlap`` the word score before guards."""
@@ -245,169 +190,7 @@ class Comparison:
         return "; ".join(parts)
 
 
-# ------------------------------------------------------------------------------------------- features
-
-
-@lru_cache(maxsize=65536)
-def _zipf(raw: str, arabic: bool) -> float:
-    """How frequent a word is (wordfreq's Zipf scale, 0 = unknown … ~7.7 = "the"). Arabic words are
-    looked up as written and without a clitic prefix (``بالقاهرة`` is as common as ``القاهرة``)."""
-    if not arabic:
-        return float(zipf_frequency(raw.lower(), "en", wordlist=WORDLIST))
-    best = float(zipf_frequency(raw, "ar", wordlist=WORDLIST))
-    for prefix in _ARABIC_PREFIXES:
-        if raw.startswith(prefix) and len(raw) - len(prefix) >= 3:
-            rest = raw[len(prefix) :]
-            best = max(
-                best,
-                float(zipf_frequency(rest, "ar", wordlist=WORDLIST)),
-                float(zipf_frequency("ال" + rest, "ar", wordlist=WORDLIST)),
-            )
-    return best
-
-
-def _digits(text: str) -> str:
-    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c for c in text)
-
-
-def _number(raw: str) -> float | None:
-    """``100,000`` → 100000, ``2.5`` → 2.5, ``٣٠`` → 30, ``7th`` → 7; None if no leading digits."""
-    m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)([a-z]*)$", _digits(raw).lower())
-    if not m:
-        m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)()", _digits(raw))
-        if not m:
-            return None
-    text, unit = m.group(1), SCALES.get(m.group(2), 1.0)  # "38b", "250m"
-    if re.fullmatch(r"\d{1,3}(?:[,٬]\d{3})+", text):
-        return float(text.replace(",", "").replace("٬", "")) * unit
-    try:
-        return float(text.replace("٫", ".").replace(",", ".")) * unit
-    except ValueError:
-        return None
-
-
-# Wire services tag a story's revisions ("UPDATE 2-", "EXCLUSIVE-", "WRAPUP 1-"): bookkeeping, not news,
-# and their numbers must not look like a different count.
-_WIRE_TAGS = re.compile(
-    r"^(?:\s*(?:exclusive|update|wrapup|corrected|refile|rpt|factbox|analysis|insight)\s*\d*\s*[-:|–]\s*)+",
-    re.IGNORECASE,
-)
-
-# Fixed expressions whose negation word does not deny the claim: "found not guilty" is an acquittal
-# (the direction guard then sees acquit/convict); "no longer", "لم يعد" tell that something ended.
-_NOT_GUILTY = re.compile(r"\bnot guilty\b", re.IGNORECASE)
-_NO_LONGER = frozenset(normalize(w) for w in ("longer", "يعد", "تعد", "يعودوا", "تعودا"))
-
-# "200 basis points" / "200 نقطة أساس" is "2%": central banks are reported both ways.
-_BASIS_POINTS = re.compile(
-    r"(\d+(?:[.,٫]\d+)?)\s*(?:basis[ -]points?|bps?\b|bp\b|نقط[ةه] [أا]ساس|نقاط [أا]ساس)", re.IGNORECASE
-)
-
-
-def _as_percent(match: re.Match[str]) -> str:
-    value = _number(match.group(1))
-    return f"{value / 100:g}%" if value is not None else match.group(0)
-
-
-_VERB_PREFIXES = ("ي", "ت", "ن")
 _SWAP_WORDS = 3
-
-
-def _entity_like(raw: str, token: str, key: str, arabic: bool) -> bool:
-    """Could this word be who or what a story is about, rather than what happened? Arabic headlines
-    carry their verb in the imperfect (``يقيل``, ``تدرس``: a ي/ت/ن prefix), English ones inflect it
-    (``wins``, ``defected``) and capitalise names. Crude on purpose: it only decides whether a
-    one-for-one swap of words looks like a different actor (penalised) or a reworded verb (not)."""
-    if directions(key) or key[:1].isdigit():
-        return False
-    if arabic:  # a final bare alef is a noun or a foreign name (تسلا), not an imperfect verb
-        verb = token.startswith(_VERB_PREFIXES) and len(token) >= 4
-        return not verb or (token.endswith("ا") and not token.endswith("وا"))
-    return raw[:1].isupper() and english_stem(token) == token
-
-
-@lru_cache(maxsize=32768)
-def features(headline: str) -> Features:
-    """Words, numbers, places and negation of a headline."""
-    _TABLES_READY.wait()  # set once the background load is done; free afterwards
-    text = _BASIS_POINTS.sub(_as_percent, headline.replace("n't", " not").replace("n’t", " not"))
-    text = _NOT_GUILTY.sub("acquitted", _WIRE_TAGS.sub("", text))
-    raw_words = _RAW_WORD.findall(text)
-    compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
-    words: dict[str, Word] = {}
-    numbers: set[float] = set()
-    negated = False
-    days: set[int] = set()
-    previous: float | None = None
-    for n, raw in enumerate(raw_words):
-        value = _number(raw)
-        tokens = normalize(raw).split()
-        if n + 1 < len(raw_words) and normalize(raw_words[n + 1]) in _NO_LONGER:
-            tokens = [
-                t for t in tokens if t not in NEGATIONS
-            ]  # "no longer", "لم يعد": a change, not a denial
-        if value is not None:
-            numbers.add(value)
-            previous = value
-            key = f"{value:g}"
-            words.setdefault(key, Word(key, key, 4.0))
-            continue
-        for token in tokens:
-            if token in NEGATIONS and raw.lower() not in compounds:
-                negated = True
-            if token in WEEKDAYS or token[1:] in WEEKDAYS:
-                days.add(WEEKDAYS.get(token) or WEEKDAYS[token[1:]])
-            scale = SCALES.get(token)
-            if scale is not None and previous is not None:
-                numbers.discard(previous)
-                numbers.add(previous * scale)
-                previous = None
-                continue
-            spelled = number_word(token)
-            if spelled is not None:
-                numbers.add(spelled)
-                previous = spelled
-                key = f"{spelled:g}"  # "three" matches "3" word for word, as it does number for number
-                words.setdefault(key, Word(key, token, 4.0))
-                continue
-            previous = None
-            key = word_key(token)
-            if key in _STOP or (len(key) < 2 and not key.isdigit()) or key in words:
-                continue
-            arabic = is_arabic(token)
-            words[key] = Word(
-                key,
-                token,
-                _zipf(raw if arabic else token, arabic),
-                entity=_entity_like(raw, token, key, arabic),
-                arabic=arabic,
-                place=token_place(token),
-                loose=not directions(key),
-                singulars=_singulars(token) if arabic else frozenset(),
-            )
-    arabic = 2 * sum(w.arabic for w in words.values()) > len(words)
-    return Features(
-        tuple(words.values()),
-        frozenset(numbers),
-        mentions(headline),
-        negated,
-        frozenset(days),
-        arabic,
-        _acronyms(text, words),
-    )
-
-
-_ACRONYM = re.compile(r"(?<![\w.])[A-Z]{2,5}(?![\w.])")
-
-
-def _acronyms(text: str, words: dict[str, Word]) -> frozenset[str]:
-    """Keys of the words written as acronyms (``NATO``, ``UN``, ``US``, ``PM``): in English an acronym
-    names an organisation, a country or an office, i.e. an actor. Not when the headline shouts (mostly
-    capitals), where every word looks like one."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters or 2 * sum(c.isupper() for c in letters) > len(letters):
-        return frozenset()
-    return frozenset(k for a in _ACRONYM.findall(text) if (k := word_key(a.lower())) in words)
 
 
 # ------------------------------------------------------------------------------------------- matching
@@ -536,20 +319,6 @@ def _related(a: Word, b: Word) -> bool:
             for cut in (len(short), len(short) - 1)
         )
     return False
-
-
-def _singulars(token: str) -> frozenset[str]:
-    """The singulars an Arabic word may be the dual or plural of (``شرطيين`` → ``شرطي``,
-    ``سيارتين`` → ``سياره``), with and without the article."""
-    out = set()
-    bare = token[2:] if token.startswith("ال") else token
-    for suffix in _DUAL_PLURAL:
-        if bare.endswith(suffix) and len(bare) - len(suffix) >= 3:
-            stem = bare[: -len(suffix)]
-            out.add(stem)
-            if stem.endswith("ت"):
-                out.add(stem[:-1] + "ه")
-    return frozenset(out)
 
 
 def _definite_nisba(surface: str) -> bool:
@@ -721,7 +490,7 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
     score = calibrate(raw, params)
     cosine = None
     if params.meaning is not None and not guard and raw >= params.threshold:
-        cosine = meaning.similarity(_WIRE_TAGS.sub("", a), _WIRE_TAGS.sub("", b))
+        cosine = meaning.similarity(strip_wire_tags(a), strip_wire_tags(b))
         if cosine is not None:
             score = min(score, calibrate_meaning(cosine, params.meaning))
     return Comparison(
@@ -742,26 +511,9 @@ def compare(a: str, b: str, threshold: float = THRESHOLD, params: Params | None 
     )
 
 
-# ------------------------------------------------------------------------------------------- loading
-
-_TABLES_READY = threading.Event()
-
-
-def _load_tables() -> None:
-    """Read wordfreq's Arabic and English tables (~0.6 s of CPU) and the prebuilt gazetteer (~0.05 s)."""
-    try:
-        zipf_frequency("خبر", "ar", wordlist=WORDLIST)
-        zipf_frequency("news", "en", wordlist=WORDLIST)
-        token_place("cairo")
-    finally:
-        _TABLES_READY.set()
-
-
 def warm_up() -> None:
-    """Block until the tables are loaded (they start loading in a background thread when this module
-    is imported, so the first poll does not stall the event loop), and load the meaning model."""
-    _TABLES_READY.wait()
+    """Block until the headline tables are loaded (:mod:`bot.news.headline` starts loading them in a
+    background thread on import, so the first poll does not stall the event loop), and load the
+    meaning model."""
+    wait_for_tables()
     meaning.warm_up()
-
-
-threading.Thread(target=_load_tables, name="aajel-samestory-tables", daemon=True).start()

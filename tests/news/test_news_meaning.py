@@ -19,7 +19,8 @@ import pytest
 from bot.cli import main
 from bot.news import meaning
 from bot.news.dedup import Candidate, Decision, KnownStory, decide, title_key
-from bot.news.samestory import PARAMS_BY_LANGUAGE, THRESHOLD, compare, features
+from bot.news.headline import features
+from bot.news.samestory import PARAMS_BY_LANGUAGE, THRESHOLD, compare
 
 FED_RAISE = "Fed raises interest rates by a quarter point"
 FED_CUT = "Fed cuts interest rates by a quarter point"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.news.dedup import THRESHOLD, similarity
-from bot.news.samestory import compare, features
+from bot.news.headline import features
+from bot.news.samestory import compare
 
 # Each pair is two different stories that share most of their words (issue 10's examples first).
 DIFFERENT = [
