@@ -57,7 +57,7 @@ from bot.news import meaning
 from bot.news.dedup import Candidate as DedupCandidate
 from bot.news.dedup import Decision, KnownStory, StoryIndex, canonical_url, decide, title_key
 from bot.news.gazetteer import mentions
-from bot.news.headline import _WIRE_TAGS, features
+from bot.news.headline import features, strip_wire_tags
 from bot.news.samestory import PARAMS_BY_LANGUAGE, Params, compare
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -401,12 +401,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     meaning.install(stage)
     if not stage.available():
         sys.exit(f"the meaning model is unavailable ({stage.failure}): install the project's dependencies")
-    heads = list(dict.fromkeys(_WIRE_TAGS.sub("", h) for x in pairs for h in (x.a, x.b)))
+    heads = list(dict.fromkeys(strip_wire_tags(h) for x in pairs for h in (x.a, x.b)))
     start = time.process_time()
     for h in heads:
         stage.vector(h)
     embed_rate = len(heads) / (time.process_time() - start)
-    cosine = [meaning.similarity(_WIRE_TAGS.sub("", x.a), _WIRE_TAGS.sub("", x.b)) or 0.0 for x in pairs]
+    cosine = [meaning.similarity(strip_wire_tags(x.a), strip_wire_tags(x.b)) or 0.0 for x in pairs]
 
     min_recall = TARGET_RECALL if args.objective == "target" else None
     pred_words = cross_validate(words, pairs, args.folds, min_recall)
