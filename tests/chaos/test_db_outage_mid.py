@@ -32,7 +32,7 @@ from sqlalchemy import func, select, text
 
 from bot.config import PollingSettings
 from bot.coord.sources import TICK_SECONDS, SourceScheduler
-from bot.db.models import Alert, Article, Source, Subscriber
+from bot.db.models import Alert, Article, Subscriber
 from bot.db.session import create_engine, make_sessionmaker
 from tests.chaos.outage import outage_for
 from tests.delivery.conftest import ShiftClock
@@ -65,7 +65,7 @@ async def test_outage_mid_poll_loses_no_item_and_the_scheduler_resumes_at_once(
         sessions, look = make_sessionmaker(engine), make_sessionmaker(watcher)
         try:
             site.page("/feed.xml", _feed(OLD, site.url))
-            ids = await import_sources(
+            await import_sources(
                 sessions, clock, source_toml("feed", site.url + "/feed.xml", interval_seconds=INTERVAL)
             )
             # small batches, so the poll is still storing when the database goes away; the poll after
