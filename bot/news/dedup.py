@@ -226,6 +226,11 @@ class StoryIndex:
     def get(self, story_id: int) -> KnownStory | None:
         return self._stories.get(story_id)
 
+    def unknown(self, story_ids: Sequence[int]) -> list[int]:
+        """The ids not indexed, in their order (a set difference: thousands of ids cost microseconds)."""
+        missing = set(story_ids) - self._stories.keys()
+        return [i for i in story_ids if i in missing] if missing else []
+
     def add(self, story: KnownStory) -> None:
         self._stories[story.id] = story
         if story.guid:
