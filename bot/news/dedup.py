@@ -227,9 +227,9 @@ class StoryIndex:
         return self._stories.get(story_id)
 
     def unknown(self, story_ids: Sequence[int]) -> list[int]:
-        """The ids not indexed, in their order (a set difference: thousands of ids cost microseconds)."""
-        missing = set(story_ids) - self._stories.keys()
-        return [i for i in story_ids if i in missing] if missing else []
+        """The ids not indexed, in their order (dictionary look-ups only: thousands cost microseconds)."""
+        stories = self._stories
+        return [i for i in story_ids if i not in stories]
 
     def add(self, story: KnownStory) -> None:
         self._stories[story.id] = story
