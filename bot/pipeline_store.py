@@ -37,9 +37,11 @@ class RecentCache:
     """The recent stories the poller decides against, kept between polls.
 
     Why: reloading (and re-indexing) every story of the window on each changed poll made one poll
-    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally from the rows
-    detected since the last refresh (minus :data:`RECENT_COMMIT_MARGIN` for another process's
-    transaction that committed a little later than it began), fully every :data:`RECENT_FULL_RELOAD`
+    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally: on SQLite
+    from the ids above the largest one read so far (:attr:`high_water`; exact, see :meth:`refresh`),
+    on PostgreSQL from the rows detected since the last refresh minus :data:`RECENT_COMMIT_MARGIN`
+    (ids are handed out at INSERT there, so another process's transaction may commit a smaller id
+    a little later); fully every :data:`RECENT_FULL_RELOAD`
     (picks up other processes' revisions, deletions and very late commits, and drops what left the
     window), and thrown away whenever a store fails (it may hold rows that were rolled back). This
     process's own stories enter it directly. The database's unique keys stay the final judge of "new";
