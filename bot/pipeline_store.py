@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,8 @@ from bot.db.models import Article, Source, Topic, article_topics
 from bot.domain import ClassifiedItem
 from bot.news.dedup import Candidate, Decision, KnownStory, StoryIndex, decide
 from bot.sources.spec import TopicSpec
+
+_ARTICLES = cast(Table, Article.__table__)  # Core columns: ids come back as ints, no ORM loading
 
 RECENT_FULL_RELOAD = timedelta(minutes=5)
 RECENT_COMMIT_MARGIN = timedelta(seconds=10)
@@ -35,9 +37,11 @@ class RecentCache:
     """The recent stories the poller decides against, kept between polls.
 
     Why: reloading (and re-indexing) every story of the window on each changed poll made one poll
-    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally from the rows
-    detected since the last refresh (minus :data:`RECENT_COMMIT_MARGIN` for another process's
-    transaction that committed a little later than it began), fully every :data:`RECENT_FULL_RELOAD`
+    cost O(stories) — seconds with 1,000 sources. The cache is refreshed incrementally: on SQLite
+    from the ids above the largest one read so far (:attr:`high_water`; exact, see :meth:`refresh`),
+    on PostgreSQL from the rows detected since the last refresh minus :data:`RECENT_COMMIT_MARGIN`
+    (ids are handed out at INSERT there, so another process's transaction may commit a smaller id
+    a little later); fully every :data:`RECENT_FULL_RELOAD`
     (picks up other processes' revisions, deletions and very late commits, and drops what left the
     window), and thrown away whenever a store fails (it may hold rows that were rolled back). This
     process's own stories enter it directly. The database's unique keys stay the final judge of "new";
@@ -48,6 +52,8 @@ class RecentCache:
     span: timedelta = timedelta(0)  # widest dedup window covered
     full_at: datetime | None = None
     refreshed_at: datetime | None = None
+    high_water: int = 0
+    """SQLite: the largest article id read so far (every smaller one was committed and read by then)."""
     settled: set[int] = dataclasses.field(default_factory=set)
     """Articles whose story is breaking already: seeing them again (breaking) needs no follow-up look-up."""
 
@@ -59,8 +65,11 @@ class RecentCache:
     async def refresh(self, session: AsyncSession, now: datetime, window: timedelta) -> StoryIndex:
         """The index, brought up to date inside the caller's transaction."""
         stale = self.full_at is None or now - self.full_at > RECENT_FULL_RELOAD or now < self.full_at
+        sqlite = session.get_bind().dialect.name == "sqlite"
         if self.index is None or window > self.span or stale:
             self.span = max(self.span, window)
+            if sqlite:  # before the rows: a row committed in between is read again, never missed
+                self.high_water = await session.scalar(select(func.max(_ARTICLES.c.id))) or 0
             stories = await recent_stories(session, now - self.span)
             # indexing tens of thousands of headlines is seconds of CPU: in a worker thread, so the
             # event loop (user commands, the sender, other polls' I/O) keeps turning meanwhile
@@ -72,13 +81,28 @@ class RecentCache:
             self.full_at = self.refreshed_at = now
             return index
         assert self.refreshed_at is not None
-        # ids first (cheap), whole rows only for the ones not indexed yet: the margin re-reads every
-        # story of the last seconds on each poll, which under load was most of a poll's cost
-        since = min(now, self.refreshed_at) - RECENT_COMMIT_MARGIN
-        ids = await session.scalars(select(Article.id).where(Article.detected_at >= since))
-        unknown = [i for i in ids if self.index.get(i) is None]
+        # ids first (cheap), whole rows only for the ones not indexed yet
+        after = self.high_water
+        if sqlite:
+            # exact: the caller's transaction began with BEGIN IMMEDIATE (the write lock), so every
+            # committed row is visible and rowids are handed out in commit order — each row not read
+            # at the last refresh has a larger id than every row read then
+            ids = list(await session.scalars(select(_ARTICLES.c.id).where(_ARTICLES.c.id > self.high_water)))
+            if ids:
+                self.high_water = max(self.high_water, max(ids))
+            since: datetime | None = None
+        else:
+            # PostgreSQL hands out ids at INSERT, not at COMMIT: a margin in time re-reads the ids of
+            # the last seconds, in case another process's transaction committed a little later
+            since = min(now, self.refreshed_at) - RECENT_COMMIT_MARGIN
+            ids = list(await session.scalars(select(_ARTICLES.c.id).where(_ARTICLES.c.detected_at >= since)))
+        unknown = self.index.unknown(ids)
         if unknown:
-            for story in await recent_stories(session, since, only=unknown if len(unknown) <= 2000 else None):
+            only = unknown if len(unknown) <= 2000 else None
+            rows = await recent_stories(
+                session, since, only=only, after=after if sqlite and only is None else None
+            )
+            for story in rows:
                 if self.index.get(story.id) is None:
                     self.index.add(story)
         self.refreshed_at = now
@@ -206,10 +230,19 @@ async def load_topics(session: AsyncSession) -> list[TopicSpec]:
 
 
 async def recent_stories(
-    session: AsyncSession, since: datetime, *, only: Sequence[int] | None = None
+    session: AsyncSession,
+    since: datetime | None,
+    *,
+    only: Sequence[int] | None = None,
+    after: int | None = None,
 ) -> list[KnownStory]:
-    """Every article detected since ``since`` (of ``only`` these ids, if given), oldest first, reduced
-    to what the decider needs."""
+    """Every article detected since ``since`` (any time if None; of ``only`` these ids, if given;
+    with an id above ``after``, if given), oldest first, reduced to what the decider needs."""
+    where = [
+        *(() if since is None else (Article.detected_at >= since,)),
+        *(() if only is None else (Article.id.in_(only),)),
+        *(() if after is None else (Article.id > after,)),
+    ]
     rows = await session.execute(
         select(
             Article.id,
@@ -222,7 +255,7 @@ async def recent_stories(
             Article.story_id,
         )
         .join(Source, Source.id == Article.source_id)
-        .where(Article.detected_at >= since, *(() if only is None else (Article.id.in_(only),)))
+        .where(*where)
         .order_by(Article.id)
     )
     return [

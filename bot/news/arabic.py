@@ -26,6 +26,7 @@ over-stemming costs little, whereas a root-based stemmer would merge unrelated w
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from bot.news.text import ascii_digits, strip_invisible
 
@@ -58,6 +59,22 @@ def normalize(text: str | None) -> str:
     """Fold ``text`` for matching (see module docstring). Returns ``""`` for empty input."""
     if not text:
         return ""
+    if len(text) <= _WORD_CACHE_LENGTH:
+        return _normalize_word(text)
+    return _normalize(text)
+
+
+_WORD_CACHE_LENGTH = 32
+"""Texts this short (words: headline features fold every word, twice) are folded once and remembered;
+a news vocabulary repeats, headlines do not."""
+
+
+@lru_cache(maxsize=65536)
+def _normalize_word(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = strip_invisible(text)
     # NFKC first unfolds presentation forms / ligatures, NFKD then separates hamza and madda marks.
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
