@@ -23,7 +23,9 @@ Invariants: pure (no I/O but reading wordfreq's and the gazetteer's bundled tabl
 background thread started on import, so a poller's first headline does not stall its event loop;
 :func:`features` waits for it, :func:`wait_for_tables` lets start-up wait off the loop; never the
 network), deterministic, and cached per headline (storage passes the same recent headlines for every
-candidate of a poll), which is why a :class:`Features` is immutable all the way down.
+candidate of a poll), which is why a :class:`Features` is immutable all the way down. A headline's
+words are read once per distinct ``(raw word, token)`` (:func:`_word`: the context-free part, the
+bulk of the work); what depends on neighbouring words is decided per headline in :func:`features`.
 """
 
 from __future__ import annotations
