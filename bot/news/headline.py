@@ -23,7 +23,9 @@ Invariants: pure (no I/O but reading wordfreq's and the gazetteer's bundled tabl
 background thread started on import, so a poller's first headline does not stall its event loop;
 :func:`features` waits for it, :func:`wait_for_tables` lets start-up wait off the loop; never the
 network), deterministic, and cached per headline (storage passes the same recent headlines for every
-candidate of a poll), which is why a :class:`Features` is immutable all the way down.
+candidate of a poll), which is why a :class:`Features` is immutable all the way down. A headline's
+words are read once per distinct ``(raw word, token)`` (:func:`_word`: the context-free part, the
+bulk of the work); what depends on neighbouring words is decided per headline in :func:`features`.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def _digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c for c in text)
 
 
+@lru_cache(maxsize=65536)
 def _number(raw: str) -> float | None:
     """``100,000`` → 100000, ``2.5`` → 2.5, ``٣٠`` → 30, ``7th`` → 7; None if no leading digits."""
     m = re.match(r"(?:ال|[بلوفك])?\u0640?(\d+(?:[.,٫٬]\d+)*)([a-z]*)$", _digits(raw).lower())
@@ -168,6 +171,7 @@ def features(headline: str) -> Features:
     text = _BASIS_POINTS.sub(_as_percent, headline.replace("n't", " not").replace("n’t", " not"))
     text = _NOT_GUILTY.sub("acquitted", _WIRE_TAGS.sub("", text))
     raw_words = _RAW_WORD.findall(text)
+    folded = [normalize(raw) for raw in raw_words]  # each raw word folded once (also as "the next")
     compounds = {w.lower() for part in re.findall(r"\w+(?:-\w+)+", text) for w in part.split("-")}
     words: dict[str, Word] = {}
     numbers: set[float] = set()
@@ -176,8 +180,8 @@ def features(headline: str) -> Features:
     previous: float | None = None
     for n, raw in enumerate(raw_words):
         value = _number(raw)
-        tokens = normalize(raw).split()
-        if n + 1 < len(raw_words) and normalize(raw_words[n + 1]) in _NO_LONGER:
+        tokens = folded[n].split()
+        if n + 1 < len(raw_words) and folded[n + 1] in _NO_LONGER:
             tokens = [
                 t for t in tokens if t not in NEGATIONS
             ]  # "no longer", "لم يعد": a change, not a denial
@@ -198,7 +202,7 @@ def features(headline: str) -> Features:
                 numbers.add(previous * scale)
                 previous = None
                 continue
-            spelled = number_word(token)
+            spelled = _number_word(token)
             if spelled is not None:
                 numbers.add(spelled)
                 previous = spelled
@@ -206,20 +210,9 @@ def features(headline: str) -> Features:
                 words.setdefault(key, Word(key, token, 4.0))
                 continue
             previous = None
-            key = word_key(token)
-            if key in _STOP or (len(key) < 2 and not key.isdigit()) or key in words:
-                continue
-            arabic = is_arabic(token)
-            words[key] = Word(
-                key,
-                token,
-                _zipf(raw if arabic else token, arabic),
-                entity=_entity_like(raw, token, key, arabic),
-                arabic=arabic,
-                place=token_place(token),
-                loose=not directions(key),
-                singulars=_singulars(token) if arabic else frozenset(),
-            )
+            word = _word(raw, token)
+            if word is not None and word.key not in words:
+                words[word.key] = word
     arabic = 2 * sum(w.arabic for w in words.values()) > len(words)
     return Features(
         tuple(words.values()),
@@ -230,6 +223,32 @@ def features(headline: str) -> Features:
         arabic,
         _acronyms(text, words),
     )
+
+
+@lru_cache(maxsize=65536)
+def _word(raw: str, token: str) -> Word | None:
+    """The :class:`Word` for ``token`` (one folded token of the raw word ``raw``), or None for a stop
+    word or a single non-digit letter. Everything here depends on ``(raw, token)`` alone, so it is
+    computed once per distinct pair and remembered (a news vocabulary repeats; Zipf look-ups, the
+    gazetteer and the stemmer were most of a headline's reading); what depends on the neighbouring
+    words (negation, "no longer", scales, weekdays, repeats) stays in :func:`features`."""
+    key = word_key(token)
+    if key in _STOP or (len(key) < 2 and not key.isdigit()):
+        return None
+    arabic = is_arabic(token)
+    return Word(
+        key,
+        token,
+        _zipf(raw if arabic else token, arabic),
+        entity=_entity_like(raw, token, key, arabic),
+        arabic=arabic,
+        place=token_place(token),
+        loose=not directions(key),
+        singulars=_singulars(token) if arabic else frozenset(),
+    )
+
+
+_number_word = lru_cache(maxsize=65536)(number_word)  # pure; every non-number token asks it
 
 
 _ACRONYM = re.compile(r"(?<![\w.])[A-Z]{2,5}(?![\w.])")

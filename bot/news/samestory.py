@@ -269,11 +269,13 @@ def _match(fa: Features, fb: Features) -> list[tuple[Word, Word]]:
     return pairs
 
 
+@lru_cache(maxsize=65536)
 def match_keys(word: Word) -> frozenset[str]:
     """Keys two words share whenever :func:`_match` can pair them: the key itself; for words of 4+
     letters every one-letter deletion (one edit apart ⇒ a common deletion); the place a word names;
     a direction word's classes; for English words of 5+ letters the first four and the last five letters (derivations and
-    compounds, see :func:`_related`). :class:`bot.news.dedup.StoryIndex` posts words under them."""
+    compounds, see :func:`_related`). :class:`bot.news.dedup.StoryIndex` posts words under them.
+    Cached: a :class:`Word` is frozen and depends only on its own fields, and words repeat."""
     keys = {word.key}
     if word.place is not None:
         keys.add("@" + word.place)
