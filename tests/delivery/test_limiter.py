@@ -12,7 +12,6 @@ rate must stay close to the limit, so the test also fails for a pacer that is me
 from __future__ import annotations
 
 import bisect
-import heapq
 import random
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.delivery.limiter import ChatLimits, Pacer
+from tests.delivery.pacer_sim import drive
 
 
 @dataclass(frozen=True)
@@ -51,35 +51,18 @@ CASES = [
 
 
 def simulate(case: Case, seed: int = 7) -> list[float]:
-    """Run the waiters against the pacer on a simulated clock; return the grant times."""
+    """Run the waiters against the pacer on a simulated clock; return the grant times. A waiter due
+    during a stall (the process frozen) or an idle spell (no demand) runs when it ends."""
     clock = FrozenClock()
-    pacer = Pacer(case.rate, clock)
-    rng = random.Random(seed)
-    grants: list[float] = []
-    wakeups = [(0.0, n) for n in range(case.waiters)]  # (when, waiter)
-    heapq.heapify(wakeups)
-
-    def frozen_until(t: float) -> float:
-        """A waiter due at ``t`` really runs when the process runs again (stalls) or demand resumes."""
-        for start, length in (*case.stalls, *case.idle):
-            if start <= t < start + length:
-                return start + length
-        return t
-
-    while wakeups:
-        when, waiter = heapq.heappop(wakeups)
-        if when >= case.seconds:
-            continue
-        when = frozen_until(when)
-        if when > clock.monotonic():
-            clock.advance(when - clock.monotonic())
-        wait = pacer.try_acquire()
-        if wait == 0:
-            grants.append(clock.monotonic())
-            wait = 0.0  # sends again at once (the dispatcher always has work)
-        late = rng.uniform(0, case.jitter) if case.jitter else 0.0
-        heapq.heappush(wakeups, (clock.monotonic() + wait + late, waiter))
-    return grants
+    return drive(
+        Pacer(case.rate, clock),
+        clock,
+        case.seconds,
+        rng=random.Random(seed),
+        waiters=case.waiters,
+        jitter=case.jitter,
+        stalls=tuple(sorted((*case.stalls, *case.idle))),
+    )
 
 
 def max_in_window(times: list[float], window: float) -> int:
