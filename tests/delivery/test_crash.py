@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.db.models import Delivery
 from bot.delivery import leases
 from bot.domain import DeliveryStatus
+from bot.emulator.interceptor import InterceptedCall
 from tests.delivery.conftest import World, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,17 +94,46 @@ async def test_kill_9_mid_broadcast_then_restart_delivers_to_everyone_with_bound
     assert all(r.telegram_message_id for r in rows)
 
 
+class _SendGate:
+    """An emulator interceptor that holds every sendMessage until :attr:`open` is set: both senders
+    then claim their first batches before either can finish, whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+
+    async def intercept(self, call: InterceptedCall) -> None:
+        if call.method == "sendMessage":
+            await self.open.wait()
+
+
 async def test_two_senders_on_one_database_never_send_the_same_delivery_twice(world: World) -> None:
     chats = list(range(7001, 7301))
     await world.subscribers(chats)
     ids = [await world.alert(f"خبر {i}") for i in range(2)]
     from bot.db.session import create_engine, make_sessionmaker
 
+    gate = _SendGate()
+    world.emulator.interceptors.insert(0, gate)
     engine = create_engine(world.db_url)  # a second engine: its own pool, like another process
     try:
         one = world.sender(global_rate=2000, batch_size=40)
         two = world.sender(global_rate=2000, batch_size=40, sessionmaker=make_sessionmaker(engine))
-        await asyncio.gather(one.run_until_idle(), two.run_until_idle())
+        both = asyncio.gather(one.run_until_idle(), two.run_until_idle())
+
+        async def both_hold_leases() -> bool:
+            async with world.sessionmaker() as session:
+                owners = set(
+                    await session.scalars(
+                        select(Delivery.lease_owner).where(Delivery.status == DeliveryStatus.SENDING)
+                    )
+                )
+            return {one.owner, two.owner} <= owners
+
+        try:
+            await eventually(both_hold_leases, within=30, what="both senders to claim deliveries")
+        finally:
+            gate.open.set()
+        await both
     finally:
         await engine.dispose()
     assert one.stats.sent > 0 and two.stats.sent > 0  # both really worked
