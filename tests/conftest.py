@@ -72,6 +72,8 @@ from bot.db.session import create_engine, make_sessionmaker  # noqa: E402
 
 T = TypeVar("T")
 
+pytest_plugins = ["tests.hangs"]  # where a hung test is stuck, written before pytest-timeout ends it
+
 # --- database ------------------------------------------------------------------------------------------
 
 POSTGRES_URL = os.environ.get("AAJEL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
