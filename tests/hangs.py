@@ -24,8 +24,36 @@ from pathlib import Path
 
 import pytest
 
-DUMP_AFTER_SECONDS = float(os.environ.get("AAJEL_HANG_DUMP_SECONDS", "200"))  # below pytest-timeout's 240 s (pyproject.toml): the dump comes first
+DUMP_AFTER_SECONDS = float(
+    os.environ.get("AAJEL_HANG_DUMP_SECONDS", "200")
+)  # below pytest-timeout's 240 s (pyproject.toml): the dump comes first
 HANG_DIR = Path(os.environ.get("AAJEL_HANG_DIR") or Path(tempfile.gettempdir()) / "aajel-hangs")
+
+
+def task_stacks() -> str:
+    """Where every unfinished asyncio task (of any loop in this process) is waiting."""
+    out = io.StringIO()
+    for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]:
+        out.write(f"\n-- task {task.get_name()} {task.get_coro()!r}\n")
+        task.print_stack(file=out)
+    return out.getvalue()
+
+
+STOP_WITHIN_SECONDS = 45.0  # the app's graceful windows: jobs 5 s + leader 15 s + busy 10 s, and slack
+
+
+async def app_stopped(task: asyncio.Task[None]) -> None:
+    """Wait for an app's ``run`` task to end after its stop event was set. If it does not within
+    :data:`STOP_WITHIN_SECONDS`, fail with where each task is stuck — a real ``aajel run`` would then
+    not end on SIGTERM — instead of hanging the run."""
+    done, _ = await asyncio.wait({task}, timeout=STOP_WITHIN_SECONDS)
+    if not done:
+        stacks = task_stacks()
+        task.cancel()
+        await asyncio.wait({task}, timeout=10)
+        pytest.fail(f"the app did not stop within {STOP_WITHIN_SECONDS:.0f} s; its tasks:{stacks}")
+    if not task.cancelled():
+        task.result()  # a failure of the app's own shutdown fails the test
 
 
 def _report(nodeid: str) -> str:
@@ -35,9 +63,7 @@ def _report(nodeid: str) -> str:
     for ident, frame in sys._current_frames().items():
         out.write(f"\n-- thread {names.get(ident, ident)}\n")
         out.write("".join(traceback.format_stack(frame)))
-    for task in [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]:
-        out.write(f"\n-- task {task.get_name()} {task.get_coro()!r}\n")
-        task.print_stack(file=out)
+    out.write(task_stacks())
     return out.getvalue()
 
 

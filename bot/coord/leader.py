@@ -97,6 +97,11 @@ more often than a standby campaigns, so the leader usually wins its lock back wh
 PROBE_TIMEOUT_SECONDS = 1.0
 """How long one attempt to reach the database may take before it counts as "unreachable"."""
 
+DUTIES_STOP_SECONDS = 30.0
+"""How long a resigning leader waits for its duties to wind down before it cancels them. The duties
+bound their own parts (the sender's and long polling's graces, bot.workers.runner); this bound is for
+what they do not, so that a leader always steps down and a shutdown always ends."""
+
 TAKEOVER_GRACE_SECONDS = 1.0
 """A new leader waits this long after taking the lock before it starts its duties. The lock can be
 free while the old leader still runs — its connection was cut (database restart, partition) and it has
@@ -361,9 +366,7 @@ class Leadership:
         finally:
             resign.set()
             try:
-                await duties
-            except Exception:
-                log.exception("%s: leader duties failed", self.name)
+                await _end_duties(self.name, duties)
             finally:
                 self.is_leader = False
                 self.elected.clear()
@@ -446,3 +449,24 @@ def single_instance_guard(database_url: str) -> InstanceGuard | None:
     handle.write(str(os.getpid()))
     handle.flush()
     return InstanceGuard(lock_path, handle)
+
+
+async def _end_duties(name: str, duties: asyncio.Task[None]) -> None:
+    """Wait for resigned duties to end, at most :data:`DUTIES_STOP_SECONDS`; then cancel them (waiting
+    as long again). A failure is logged, never raised: stepping down must go on to unlock. If we are
+    cancelled meanwhile, the duties are cancelled too (as awaiting the task directly would do)."""
+    try:
+        done, _ = await asyncio.wait({duties}, timeout=DUTIES_STOP_SECONDS)
+        if not done:
+            log.error(
+                "%s: leader duties still running %.0f s after resigning; cancelling them",
+                name,
+                DUTIES_STOP_SECONDS,
+            )
+            duties.cancel()
+            await asyncio.wait({duties}, timeout=DUTIES_STOP_SECONDS)
+    except asyncio.CancelledError:
+        duties.cancel()
+        raise
+    if duties.done() and not duties.cancelled() and duties.exception() is not None:
+        log.error("%s: leader duties failed", name, exc_info=duties.exception())

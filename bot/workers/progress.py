@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 SLOW_AFTER_SECONDS = 60.0
 SLOW_INTERVAL = 10.0
 MAX_TRACK_SECONDS = 24 * 3600.0
+CLOSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +130,15 @@ class ProgressTracker:
         return len(ids)
 
     async def close(self) -> None:
+        """Cancel the panels' tasks and wait for them, at most :data:`CLOSE_SECONDS` (a shutdown must end)."""
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=CLOSE_SECONDS)
+        for task in tasks:  # a panel that failed earlier was logged by it: mark its error as seen
+            if task.done() and not task.cancelled():
+                task.exception()
         self._tasks.clear()
 
     async def _target(

@@ -260,8 +260,10 @@ class Workers:
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(RECONCILE_JOB)
             if not webhook:
-                with contextlib.suppress(RuntimeError):
-                    await dispatcher.stop_polling()
+                # aiogram waits for its polling loop to confirm it stopped, without a bound; a polling
+                # task cancelled meanwhile never confirms, so we wait at most the duties' grace
+                with contextlib.suppress(RuntimeError, TimeoutError):
+                    await asyncio.wait_for(dispatcher.stop_polling(), LEADER_DUTIES_GRACE)
             await supervisor.retire(duties, LEADER_DUTIES_GRACE, graceful=("sender", "polling"))
             await self.progress.close()
 

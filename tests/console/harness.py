@@ -29,6 +29,7 @@ from bot.db.models import Subscriber, Subscription, Topic
 from bot.demo.newsroom import SampleNewsroom
 from bot.emulator import EmulatorServer
 from bot.emulator.client import EmulatorClient, MessageView
+from tests.hangs import app_stopped
 
 CHROMIUM = Path(os.environ.get("AAJEL_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -240,8 +241,7 @@ async def start_room(
 
     async def finish() -> None:
         stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up
+        await app_stopped(task)
 
     stack.push_async_callback(finish)
     deadline = asyncio.get_running_loop().time() + 20

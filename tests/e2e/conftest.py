@@ -8,7 +8,6 @@ sample newsroom), both reached over real sockets.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from bot.config import Settings, load_settings
 from bot.demo.newsroom import SampleNewsroom
 from bot.emulator import EmulatorServer
 from bot.emulator.client import EmulatorClient
+from tests.hangs import app_stopped
 
 
 @dataclass
@@ -66,5 +66,4 @@ async def stack(migrated_db_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
                 yield Stack(app, tg, newsroom, settings)
             finally:
                 stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=45)  # the graceful stop windows add up
+                await app_stopped(task)

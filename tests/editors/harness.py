@@ -26,6 +26,7 @@ from bot.demo.newsroom import SampleNewsroom
 from bot.emulator import EmulatorServer
 from bot.emulator.client import EmulatorClient, MessageView
 from tests.e2e.conftest import wait_until
+from tests.hangs import app_stopped
 
 ADMIN = 5_000_001
 """The editor from EDITOR_IDS (an admin)."""
@@ -145,10 +146,7 @@ async def running_newsroom(
                 yield Newsroom(app, tg, newsroom, settings, http, server)
             finally:
                 stop.set()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(
-                        task, timeout=45
-                    )  # graceful windows: jobs 5 s + leader 15 s + busy 10 s
+                await app_stopped(task)
 
 
 Predicate = Callable[[], Awaitable[bool]]
