@@ -263,9 +263,10 @@ class Poller:
                         if baseline
                         else count_unknown(ordered, spec, recent, now, window) <= FIRST_BATCH
                     ):
-                        outcome = await self._store_items(
-                            session, source_id, baseline, spec, ordered, recent, now
-                        )
+                        outcome = await store_items(
+                            session, source_id, baseline, spec, ordered, recent, now,
+                            clock=self._clock, cache=self._recent,
+                        )  # fmt: skip
                         await mark_success(
                             session, source_id, now, etag=page.etag, last_modified=page.last_modified,
                             changed=True,
@@ -303,7 +304,10 @@ class Poller:
                 began = self._clock.monotonic()
                 async with self._db_gate, self._sessionmaker() as session, session.begin():
                     chunk = ordered[start : start + size]
-                    batch = await self._store_items(session, source_id, baseline, spec, chunk, recent, now)
+                    batch = await store_items(
+                        session, source_id, baseline, spec, chunk, recent, now,
+                        clock=self._clock, cache=self._recent,
+                    )  # fmt: skip
                 outcome = _add_batch(outcome, batch)
                 start += len(chunk)
                 # size the next batch to last about BATCH_SECONDS: deciding an item against many
@@ -341,21 +345,6 @@ class Poller:
 
     async def _recent_index(self, session: AsyncSession, now: datetime, window: timedelta) -> StoryIndex:
         return await self._recent.refresh(session, now, window)
-
-    async def _store_items(
-        self,
-        session: AsyncSession,
-        source_id: int,
-        baseline: bool,
-        spec: SourceSpec,
-        items: Sequence[ClassifiedItem],
-        recent: StoryIndex,
-        now: datetime,
-    ) -> PollOutcome:
-        """:func:`~bot.pipeline_decide.store_items` with this poller's clock and recent-stories cache."""
-        return await store_items(
-            session, source_id, baseline, spec, items, recent, now, clock=self._clock, cache=self._recent
-        )
 
 
 def _parse_and_classify(

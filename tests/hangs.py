@@ -24,9 +24,8 @@ from pathlib import Path
 
 import pytest
 
-DUMP_AFTER_SECONDS = float(
-    os.environ.get("AAJEL_HANG_DUMP_SECONDS", "200")
-)  # below pytest-timeout's 240 s (pyproject.toml): the dump comes first
+# below pytest-timeout's 240 s (pyproject.toml), so the report comes first
+DUMP_AFTER_SECONDS = float(os.environ.get("AAJEL_HANG_DUMP_SECONDS", "200"))
 HANG_DIR = Path(os.environ.get("AAJEL_HANG_DIR") or Path(tempfile.gettempdir()) / "aajel-hangs")
 
 

@@ -13,9 +13,8 @@
      after a grant (a poll parsing a feed in the same loop), network and server-side jitter delay some
      messages and not the next ones, which compresses the spacing Telegram sees; and a flood bucket
      filled at exactly its own refill rate never recovers from that. ``bench/ha`` measured a peak of
-     101/100 and 3 × 429 with no headroom, and 102/100 (at the tail of a broadcast) with
-     2 %. 5 % absorbs 50 ms of compression at 100/s; at Telegram's 30/s
-     the cap is 28 a second, which absorbs about 60 ms.
+     101/100 and 3 × 429 with no headroom, and 102/100 (at the tail of a broadcast) with 2 %. 5 %
+     absorbs 50 ms of compression at 100/s; at Telegram's 30/s the cap is 28 a second (about 60 ms).
 
   Why not a token bucket or pre-reserved slots: both hand out credit that builds up while the process
   is starved (a bucket refills, a schedule of reserved slots falls into the past), and every waiter

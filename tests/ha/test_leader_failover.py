@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.coord import leader as leader_module
 from bot.coord.leader import LEADER_NS, Leadership, lock_key, single_instance_guard
 from bot.db.session import create_engine
 from bot.exceptions import ConfigError
@@ -59,11 +60,12 @@ class Duties:
 
 
 class Instance:
-    def __init__(self, url: str, name: str, duties: Duties) -> None:
+    def __init__(self, url: str, name: str, duties: Duties | None = None, lead=None) -> None:  # type: ignore[no-untyped-def]
         self.engine = create_engine(url)
         self.leadership = Leadership(self.engine, bot="4242", name=name)
         self.stop = asyncio.Event()
-        self.task = asyncio.create_task(self.leadership.run(self.stop, duties.lead_as(name)))
+        lead = lead if duties is None else duties.lead_as(name)
+        self.task = asyncio.create_task(self.leadership.run(self.stop, lead))
 
     async def shutdown(self) -> None:
         self.stop.set()
@@ -282,3 +284,30 @@ async def test_a_partition_gives_two_leaders_only_until_the_cut_off_one_reaches_
         assert not a.leadership.is_leader and not a.leadership.sticky
         await a.shutdown()
         await b.shutdown()
+
+
+async def test_a_leader_whose_duties_ignore_resigning_still_steps_down_and_unlocks(
+    migrated_db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping must end even if a duty never notices ``resign``: the duties are cancelled after
+    ``DUTIES_STOP_SECONDS`` (shortened here) and the lock is let go, so a standby can lead."""
+    monkeypatch.setattr(leader_module, "DUTIES_STOP_SECONDS", 0.2)
+    cancelled = asyncio.Event()
+
+    async def deaf(resign: asyncio.Event) -> None:
+        try:
+            await asyncio.Event().wait()  # never looks at `resign`
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    stubborn = Instance(migrated_db_url, "deaf", lead=deaf)
+    await _until(lambda: stubborn.leadership.is_leader, "the deaf instance to lead")
+    await stubborn.shutdown()  # returns: the run ended
+    assert cancelled.is_set() and not stubborn.leadership.is_leader
+    assert "still running" in caplog.text
+
+    duties = Duties()
+    standby = Instance(migrated_db_url, "next", duties)
+    await _until(lambda: duties.leading == {"next"}, "the next instance to lead (the lock was let go)")
+    await standby.shutdown()
